@@ -1,0 +1,1 @@
+"""Sample-level helpers shared by the audio outputs."""

@@ -1,0 +1,92 @@
+"""The `ensemble` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ensemble import __version__
+from ensemble.errors import UserError
+from ensemble.resources import bundled
+
+DEMO_SCRIPT = "telephone.ens"
+
+
+def _message(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _render(script: Path, out: Path, seed: int, name: str | None = None) -> int:
+    from ensemble.render import render_script
+    from ensemble.report import accuracy_table
+    from ensemble.script import load_script
+
+    lines = load_script(script)
+    result = render_script(lines, out, seed=seed, name=name or str(script), on_message=_message)
+    session = result.session
+    print(f"wrote {out} ({result.audio_seconds:.1f} s, {len(result.phrase_starts)} phrases, "
+          f"seed {seed}, {result.speed:.0f}x real time)")
+    print(f"seed melody: {session.ensemble.melody}")
+    print(accuracy_table(session.history, session.ensemble))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    script = bundled("performances") / DEMO_SCRIPT
+    return _render(script, Path(args.out), args.seed, name=f"demo ({DEMO_SCRIPT})")
+
+
+def _render_command(args: argparse.Namespace) -> int:
+    return _render(Path(args.script), Path(args.out), args.seed)
+
+
+def _engine_fetch(_: argparse.Namespace) -> int:
+    from ensemble.glicol.engine import GlicolEngine
+    from ensemble.glicol.fetch import wasm_path
+
+    path = wasm_path()
+    GlicolEngine(on_message=_message)  # compiles once and caches the native module
+    print(f"Glicol engine ready: {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ensemble", description="A chain of Q-learning agents playing musical telephone.")
+    parser.add_argument("--version", action="version", version=f"ensemble {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="render the bundled telephone performance to a WAV")
+    demo.add_argument("--out", default="telephone.wav", help="WAV file (default: telephone.wav)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    demo.set_defaults(run=_demo)
+
+    render = commands.add_parser("render", help="render a performance script offline to a WAV")
+    render.add_argument("script", help="a performance script (one command per line)")
+    render.add_argument("--out", required=True, help="WAV file to write")
+    render.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    render.set_defaults(run=_render_command)
+
+    engine = commands.add_parser("engine", help="set up the Glicol engine")
+    engine_commands = engine.add_subparsers(dest="engine_command", required=True, metavar="ACTION")
+    fetch = engine_commands.add_parser("fetch", help="download (npm), verify and cache the engine")
+    fetch.set_defaults(run=_engine_fetch)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except UserError as error:
+        print(f"ensemble: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ensemble: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""The chain of agents: who copies whom, and one step = every agent's next attempt."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from ensemble.errors import UserError
+from ensemble.hyperparams import Hyperparameters
+from ensemble.learning import QBank
+from ensemble.melody import Melody
+
+SEED = "seed"
+MAX_AGENTS = 256
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One agent's pass over the melody: what it aimed at, what it played, how close it got."""
+
+    agent: str
+    target: tuple[int, ...]
+    played: tuple[int, ...]
+    reward: float  # mean reward per step, in [-1, 1]
+    heard: bool  # False for silent practice attempts
+
+    @property
+    def accuracy(self) -> float:
+        """Share of steps played exactly as the target."""
+        hits = sum(p == t for p, t in zip(self.played, self.target, strict=True))
+        return hits / len(self.target)
+
+
+class Ensemble:
+    """Agents a0, a1, ... each copying the seed or another agent's greedy melody.
+
+    Deterministic for a given seed and sequence of calls.
+    """
+
+    def __init__(self, melody: Melody, seed: int = 0) -> None:
+        self.melody = melody
+        self.defaults = Hyperparameters()
+        self.names: list[str] = []
+        self.follows: dict[str, str] = {}
+        self._bank = QBank(len(melody), np.random.default_rng(seed))
+        self._next_index = 0
+
+    # -- shaping the chain ------------------------------------------------------------------
+
+    def spawn(self, count: int = 1) -> list[str]:
+        """Add `count` agents at the end of the chain; each copies the one before it."""
+        if len(self.names) + count > MAX_AGENTS:
+            raise UserError(f"at most {MAX_AGENTS} agents (there are {len(self.names)})")
+        added = []
+        for _ in range(count):
+            name = f"a{self._next_index}"
+            self._next_index += 1
+            self.follows[name] = self.names[-1] if self.names else SEED
+            self.names.append(name)
+            self._bank.add(self.defaults)
+            added.append(name)
+        return added
+
+    def configure(self, who: str, changes: Mapping[str, str]) -> None:
+        """`set WHO key=value ...`: `all` also changes the defaults of agents spawned later."""
+        if who == "all":
+            self.defaults = self.defaults.changed(changes)
+            updated = [(row, h.changed(changes)) for row, h in enumerate(self._bank.hyper)]
+        else:
+            row = self._row(who)
+            updated = [(row, self._bank.hyper[row].changed(changes))]
+        for row, hyper in updated:  # validated all before changing any
+            self._bank.configure(row, hyper)
+
+    def reseed(self, melody: Melody) -> None:
+        if len(melody) != len(self.melody):
+            self._bank.resize_steps(len(melody))
+        self.melody = melody
+
+    def hyperparameters(self, name: str) -> Hyperparameters:
+        return self._bank.hyper[self._row(name)]
+
+    def epsilon(self, name: str) -> float:
+        return float(self._bank.epsilon[self._row(name)])
+
+    # -- learning ---------------------------------------------------------------------------
+
+    def greedy(self, name: str) -> tuple[int, ...]:
+        return tuple(int(n) for n in self._bank.greedy()[self._row(name)])
+
+    def step(self) -> list[Attempt]:
+        """Every agent makes its heard attempt, then the silent practice attempts it asks for.
+
+        Each attempt's target is read when it starts: for a(k), a(k-1)'s greedy melody as it
+        stood before this round, so the whole chain learns in one vectorised pass per round.
+        """
+        if not self.names:
+            return []
+        practice = np.array([h.practice for h in self._bank.hyper])
+        attempts: list[Attempt] = []
+        for round_index in range(1 + int(practice.max())):
+            targets = self._targets()
+            active = practice >= round_index
+            played, reward = self._bank.attempt(targets, active)
+            for row in np.flatnonzero(active):
+                attempts.append(Attempt(
+                    agent=self.names[row],
+                    target=tuple(int(n) for n in targets[row]),
+                    played=tuple(int(n) for n in played[row]),
+                    reward=float(reward[row].mean()),
+                    heard=round_index == 0,
+                ))
+        return attempts
+
+    def _targets(self) -> np.ndarray:
+        greedy = self._bank.greedy()
+        seed = np.array(self.melody.notes, dtype=np.int64)
+        rows = [seed if self.follows[name] == SEED else greedy[self._row(self.follows[name])]
+                for name in self.names]
+        return np.stack(rows)
+
+    def _row(self, name: str) -> int:
+        try:
+            return self.names.index(name)
+        except ValueError:
+            known = ", ".join(self.names) or "none yet: spawn some"
+            raise UserError(f"no agent '{name}' (agents: {known})") from None

@@ -1,0 +1,53 @@
+"""What the ensemble plays: phrases of attempts, and the note events they contain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ensemble.melody import REST
+
+
+@dataclass(frozen=True)
+class NoteEvent:
+    voice: str  # the agent that plays it
+    start: float  # beats, from the start of the performance
+    duration: float  # beats
+    note: int  # MIDI
+    velocity: int = 100
+
+
+@dataclass(frozen=True)
+class Part:
+    """One agent's heard attempt in a phrase."""
+
+    agent: str
+    voice: str  # a voice template name, e.g. "saw"
+    notes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One attempt's worth of musical time, with every agent's heard attempt."""
+
+    index: int
+    start_beat: float
+    step_beats: float
+    tempo: float  # beats per minute
+    parts: tuple[Part, ...]
+    n_steps: int
+
+    @property
+    def beats(self) -> float:
+        return self.n_steps * self.step_beats
+
+    @property
+    def step_seconds(self) -> float:
+        return self.step_beats * 60.0 / self.tempo
+
+    def events(self) -> list[NoteEvent]:
+        return [
+            NoteEvent(part.agent, self.start_beat + i * self.step_beats, self.step_beats, note)
+            for part in self.parts
+            for i, note in enumerate(part.notes)
+            if note != REST
+        ]

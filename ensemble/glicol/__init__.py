@@ -1,0 +1,1 @@
+"""The Glicol engine (its WebAssembly build) run in-process with wasmtime."""

@@ -1,0 +1,78 @@
+"""Glicol programs for a phrase: one chain per agent, voices from templates in patches/."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ensemble.errors import UserError
+from ensemble.melody import REST
+from ensemble.resources import bundled
+
+# Only nodes that the tests render are ever generated (others can trap the engine).
+TESTED_NODES = frozenset({"seq", "sawsynth", "squsynth", "trisynth", "lpf", "mul"})
+ATTACK_SECONDS = 0.005
+_GAIN_RE = re.compile(r"^#\s*gain:\s*([0-9.]+)\s*$")
+
+
+@dataclass(frozen=True)
+class Voice:
+    name: str
+    template: str  # the nodes between `seq` and the level, with {attack} and {decay}
+    gain: float = 1.0
+
+    def nodes(self, step_seconds: float) -> str:
+        decay = max(0.01, round(step_seconds * 0.9, 4))
+        return self.template.format(attack=ATTACK_SECONDS, decay=decay)
+
+
+def parse_voice(name: str, text: str) -> Voice:
+    gain, template = 1.0, ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if match := _GAIN_RE.match(stripped):
+            gain = float(match.group(1))
+        elif stripped and not stripped.startswith("#"):
+            template = stripped
+    if not template:
+        raise UserError(f"voice '{name}' has no nodes")
+    for node in template.split(">>"):
+        word = node.split()[0] if node.split() else ""
+        if word not in TESTED_NODES:
+            raise UserError(f"voice '{name}' uses node '{word}', which ensemble does not generate "
+                            f"(tested nodes: {', '.join(sorted(TESTED_NODES - {'seq'}))})")
+    return Voice(name, template, gain)
+
+
+def load_voices(directory: Path | None = None) -> dict[str, Voice]:
+    """Voice templates `*.glicol` from `directory`, by default the installed patches."""
+    folder = directory or bundled("patches") / "glicol"
+    return {path.stem: parse_voice(path.stem, path.read_text(encoding="utf-8"))
+            for path in sorted(folder.glob("*.glicol"))}
+
+
+def pitch_ratio(note: int) -> float:
+    """What Glicol's synths multiply their output by (their loudness grows with pitch)."""
+    return 2.0 ** ((note - 60) / 12.0)
+
+
+# A new synth node always sounds at its first sample. Where a new chain starts on a rest,
+# that blip is given this note instead: 8.7 Hz and 30 dB down, below hearing.
+_INAUDIBLE_NOTE = 1
+
+
+def chain(name: str, notes: Iterable[int], voice: Voice, step_seconds: float, level: float,
+          new: bool = False) -> str:
+    """One chain line. The level is divided by the loudest note's ratio so none peaks above it.
+
+    `new`: the chain is being created, so a rest on its first step must be made inaudible.
+    """
+    notes = list(notes)
+    tokens = ["_" if note == REST else str(note) for note in notes]
+    if new and notes[0] == REST:
+        tokens[0] = str(_INAUDIBLE_NOTE)
+    sounding = [pitch_ratio(n) for n in notes if n != REST]
+    gain = level * voice.gain / max(sounding, default=1.0)
+    return f"{name}: seq {' '.join(tokens)} >> {voice.nodes(step_seconds)} >> mul {gain:.6f}"

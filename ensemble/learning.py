@@ -1,0 +1,151 @@
+"""Tabular Q-learning for many agents at once, on stacked numpy arrays.
+
+State = step position in the phrase, action = a note of the agent's palette (or rest).
+Each agent owns one row of every array; agents with smaller palettes are padded with
+actions that can never be chosen. Knows nothing of time or sound.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ensemble.hyperparams import Hyperparameters
+from ensemble.rewards import REWARD_CODES, rewards
+
+PADDING = -2  # the note of an action slot an agent does not have; never equals a target
+_TIE_NOISE = 1e-9  # breaks ties between equal Q-values at random, far below any real gap
+
+
+class QBank:
+    """The Q-tables and learning state of a population of agents, one row each."""
+
+    def __init__(self, n_steps: int, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.n_steps = n_steps
+        self.q = np.zeros((0, n_steps, 1))
+        self.notes = np.full((0, 1), PADDING, dtype=np.int64)
+        self.n_actions = np.zeros(0, dtype=np.int64)
+        self.epsilon = np.zeros(0)
+        self.hyper: list[Hyperparameters] = []
+        self._refresh_parameters()
+
+    def __len__(self) -> int:
+        return len(self.hyper)
+
+    # -- population -------------------------------------------------------------------------
+
+    def add(self, hyper: Hyperparameters) -> int:
+        """Add an agent with fresh Q-values; returns its row."""
+        actions = hyper.actions
+        width = max(self.q.shape[2], len(actions))
+        self._widen(width)
+        notes = np.full((1, width), PADDING, dtype=np.int64)
+        notes[0, : len(actions)] = actions
+        self.notes = np.concatenate([self.notes, notes])
+        self.q = np.concatenate([self.q, self._initial_q(hyper, len(actions), width)])
+        self.n_actions = np.append(self.n_actions, len(actions))
+        self.epsilon = np.append(self.epsilon, hyper.epsilon)
+        self.hyper.append(hyper)
+        self._refresh_parameters()
+        return len(self.hyper) - 1
+
+    def remove(self, row: int) -> None:
+        for name in ("q", "notes", "n_actions", "epsilon"):
+            setattr(self, name, np.delete(getattr(self, name), row, axis=0))
+        del self.hyper[row]
+        self._refresh_parameters()
+
+    def configure(self, row: int, hyper: Hyperparameters) -> None:
+        """Change an agent's hyperparameters, keeping what it learned of notes it still has."""
+        old = self.hyper[row]
+        if hyper.epsilon != old.epsilon:
+            self.epsilon[row] = hyper.epsilon
+        if hyper.actions != old.actions or hyper.init != old.init:
+            self._replace_palette(row, old, hyper)
+        self.hyper[row] = hyper
+        self._refresh_parameters()
+
+    def forget(self, row: int) -> None:
+        hyper = self.hyper[row]
+        self.q[row] = self._initial_q(hyper, len(hyper.actions), self.q.shape[2])[0]
+        self.epsilon[row] = hyper.epsilon
+
+    def resize_steps(self, n_steps: int) -> None:
+        """A new melody length: keep the steps that still exist, start new ones fresh."""
+        keep = min(n_steps, self.n_steps)
+        fresh = np.stack([self._initial_q(h, len(h.actions), self.q.shape[2])[0, 0]
+                          for h in self.hyper]) if self.hyper else np.zeros((0, self.q.shape[2]))
+        q = np.repeat(fresh[:, None, :], n_steps, axis=1)
+        q[:, :keep] = self.q[:, :keep]
+        self.q, self.n_steps = q, n_steps
+
+    # -- learning ---------------------------------------------------------------------------
+
+    def greedy(self) -> np.ndarray:
+        """Each agent's current best melody as notes, shape (agents, steps); ties go low."""
+        return np.take_along_axis(self.notes, np.argmax(self.q, axis=2), axis=1)
+
+    def attempt(self, targets: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every active agent plays one attempt at its target and learns from it.
+
+        Returns the notes played and the rewards, shape (agents, steps); rows of inactive
+        agents are computed but not learned from, which keeps the work one vectorised pass.
+        """
+        n_agents, n_steps = targets.shape
+        noisy = self.q + self.rng.random(self.q.shape) * _TIE_NOISE
+        greedy_choice = np.argmax(noisy, axis=2)
+        explore = self.rng.random((n_agents, n_steps)) < self.epsilon[:, None]
+        random_choice = (self.rng.random((n_agents, n_steps)) * self.n_actions[:, None]).astype(np.int64)
+        choice = np.where(explore, random_choice, greedy_choice)
+        played = np.take_along_axis(self.notes, choice, axis=1)
+        reward = rewards(self._reward_codes, played, targets)
+
+        rows = np.arange(n_agents)[:, None]
+        steps = np.arange(n_steps)[None, :]
+        best_next = np.zeros((n_agents, n_steps))
+        best_next[:, :-1] = np.max(self.q[:, 1:, :], axis=2)
+        current = self.q[rows, steps, choice]
+        change = self._alpha[:, None] * (reward + self._gamma[:, None] * best_next - current)
+        self.q[rows, steps, choice] = current + change * active[:, None]
+        decayed = np.maximum(self._epsilon_min, self.epsilon * self._epsilon_decay)
+        self.epsilon = np.where(active, decayed, self.epsilon)
+        return played, reward
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _initial_q(self, hyper: Hyperparameters, n_actions: int, width: int) -> np.ndarray:
+        q = np.full((1, self.n_steps, width), -np.inf)
+        q[:, :, :n_actions] = 1.0 if hyper.init == "optimistic" else 0.0
+        return q
+
+    def _widen(self, width: int) -> None:
+        extra = width - self.q.shape[2]
+        if extra > 0:
+            self.q = np.pad(self.q, ((0, 0), (0, 0), (0, extra)), constant_values=-np.inf)
+            self.notes = np.pad(self.notes, ((0, 0), (0, extra)), constant_values=PADDING)
+
+    def _replace_palette(self, row: int, old: Hyperparameters, new: Hyperparameters) -> None:
+        actions = new.actions
+        self._widen(len(actions))
+        width = self.q.shape[2]
+        q = self._initial_q(new, len(actions), width)[0]
+        if new.init == old.init:
+            old_index = {note: i for i, note in enumerate(old.actions)}
+            for i, note in enumerate(actions):
+                if note in old_index:
+                    q[:, i] = self.q[row, :, old_index[note]]
+        self.q[row] = q
+        self.notes[row] = PADDING
+        self.notes[row, : len(actions)] = actions
+        self.n_actions[row] = len(actions)
+
+    def _refresh_parameters(self) -> None:
+        """Per-agent hyperparameters as arrays, so that learning stays one vectorised pass."""
+        def column(name: str) -> np.ndarray:
+            return np.array([getattr(h, name) for h in self.hyper], dtype=np.float64)
+
+        self._alpha = column("alpha")
+        self._gamma = column("gamma")
+        self._epsilon_decay = column("epsilon_decay")
+        self._epsilon_min = column("epsilon_min")
+        self._reward_codes = np.array([REWARD_CODES[h.reward] for h in self.hyper], dtype=np.int64)

@@ -1,0 +1,128 @@
+"""Value types for pitch: note names, melodies, scales and palettes. No I/O."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from ensemble.errors import UserError
+
+REST = -1
+"""A step that sounds nothing. Stored as -1 so melodies fit in integer arrays."""
+
+REST_TOKEN = "_"
+LOWEST_NOTE = 1  # MIDI 0 is Glicol's own "silence" value in `seq`, so it cannot be played.
+HIGHEST_NOTE = 127
+
+_NOTE_RE = re.compile(r"^([A-Ga-g])([#b]?)(-?\d+)$")
+_NATURALS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+_SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+
+
+def parse_note(token: str) -> int:
+    """`C4` -> 60, `F#3` -> 54, `Bb5` -> 82, `61` -> 61, `_` -> REST."""
+    if token == REST_TOKEN:
+        return REST
+    if token.isdigit():
+        number = int(token)
+    else:
+        match = _NOTE_RE.match(token)
+        if match is None:
+            raise UserError(f"'{token}' is not a note (use C4, F#3, Bb5, a MIDI number or _)")
+        letter, accidental, octave = match.groups()
+        number = (int(octave) + 1) * 12 + _NATURALS[letter.upper()]
+        number += {"#": 1, "b": -1, "": 0}[accidental]
+    if not LOWEST_NOTE <= number <= HIGHEST_NOTE:
+        raise UserError(f"'{token}' is MIDI {number}, outside {LOWEST_NOTE}..{HIGHEST_NOTE}")
+    return number
+
+
+def note_name(note: int) -> str:
+    """60 -> `C4`; REST -> `_`. Sharps are used for black keys."""
+    if note == REST:
+        return REST_TOKEN
+    return f"{_SHARP_NAMES[note % 12]}{note // 12 - 1}"
+
+
+@dataclass(frozen=True)
+class Melody:
+    """A fixed-length sequence of steps, each a MIDI note or REST."""
+
+    notes: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if not self.notes:
+            raise UserError("a melody needs at least one step")
+
+    @classmethod
+    def parse(cls, text: str | Iterable[str]) -> Melody:
+        tokens = text.split() if isinstance(text, str) else list(text)
+        notes = []
+        for position, token in enumerate(tokens, start=1):
+            try:
+                notes.append(parse_note(token))
+            except UserError as error:
+                raise UserError(f"step {position}: {error}") from None
+        return cls(tuple(notes))
+
+    def __len__(self) -> int:
+        return len(self.notes)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.notes)
+
+    def __str__(self) -> str:
+        return " ".join(note_name(note) for note in self.notes)
+
+
+SCALES: dict[str, tuple[int, ...]] = {
+    "chromatic": tuple(range(12)),
+    "major": (0, 2, 4, 5, 7, 9, 11),
+    "minor": (0, 2, 3, 5, 7, 8, 10),
+    "pentatonic": (0, 2, 4, 7, 9),
+    "minor_pentatonic": (0, 3, 5, 7, 10),
+    "blues": (0, 3, 5, 6, 7, 10),
+    "dorian": (0, 2, 3, 5, 7, 9, 10),
+    "wholetone": (0, 2, 4, 6, 8, 10),
+}
+
+
+@dataclass(frozen=True)
+class Palette:
+    """The notes an agent may play: a scale over a range, plus rest.
+
+    Written `scale:LOW-HIGH`, e.g. `major:C4-C6`. The scale is rooted on LOW's pitch class.
+    """
+
+    scale: str
+    low: int
+    high: int
+    with_rest: bool = True
+
+    @classmethod
+    def parse(cls, text: str) -> Palette:
+        scale, _, span = text.partition(":")
+        if scale not in SCALES:
+            raise UserError(f"unknown scale '{scale}' (choose from {', '.join(SCALES)})")
+        low_text, dash, high_text = span.partition("-")
+        if not dash:
+            raise UserError(f"palette '{text}' needs a range, e.g. {scale}:C4-C6")
+        low, high = parse_note(low_text), parse_note(high_text)
+        if REST in (low, high) or low > high:
+            raise UserError(f"palette range '{span}' must go from a low note to a higher one")
+        return cls(scale, low, high)
+
+    @property
+    def notes(self) -> tuple[int, ...]:
+        """The playable notes, low to high, then REST if the palette has rests."""
+        degrees = set(SCALES[self.scale])
+        pitched = tuple(n for n in range(self.low, self.high + 1) if (n - self.low) % 12 in degrees)
+        return pitched + ((REST,) if self.with_rest else ())
+
+    def __str__(self) -> str:
+        return f"{self.scale}:{note_name(self.low)}-{note_name(self.high)}"
+
+
+def melody_text(notes: Sequence[int]) -> str:
+    return " ".join(note_name(int(note)) for note in notes)

@@ -1,0 +1,1 @@
+"""Destinations for what the ensemble plays, one module each."""

@@ -1,0 +1,157 @@
+"""Phrases -> Glicol programs, landed in the engine so that notes fall on the phrase grid.
+
+Glicol's `seq` spans one bar and counts samples from the moment its chain was created, so
+the engine's bar is set to one phrase and each chain's grid is fixed at its creation:
+- while the shape holds (same chains, voices and phrase length), only notes change; the
+  update goes in one block before the boundary and every onset stays sample-exact;
+- when the shape changes (an agent arrives, a voice or the phrase length changes, or the
+  engine was restarted), every chain is created anew under a new generation name in the
+  block that holds the boundary, so all chains share a grid at most one block (2.9 ms) early.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from ensemble.events import Part, Phrase
+from ensemble.glicol.engine import BLOCK, SAMPLE_RATE, GlicolEngine
+from ensemble.glicol.program import Voice, chain
+from ensemble.melody import REST
+
+LEVEL = 0.5  # one voice's peak; the mix is scaled by 1/sqrt(voices) and then limited
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a program's chains are made of; while it holds, chains keep their grid."""
+
+    n_steps: int
+    phrase_samples: int
+    step_seconds: float
+    voices: tuple[tuple[str, str], ...]  # (agent, voice) per chain
+
+
+@dataclass(frozen=True)
+class _Cue:
+    start_sample: int  # where logical time puts the phrase
+    shape: _Shape
+    parts: tuple[Part, ...]
+
+
+def bpm_for_bar(samples: int) -> float:
+    """A bpm at which Glicol's bar is exactly `samples` long, as the engine computes it."""
+    bpm = np.float32(240.0 * SAMPLE_RATE / samples)
+    while int(240.0 / float(bpm) * SAMPLE_RATE) < samples:  # the engine truncates
+        bpm = np.nextafter(bpm, np.float32(0.0))
+    return float(bpm)
+
+
+class GlicolSequencer:
+    """Feeds one Glicol engine phrase by phrase and pulls its audio block by block."""
+
+    def __init__(self, engine: GlicolEngine, voices: dict[str, Voice]) -> None:
+        self.engine = engine
+        self.voices = voices
+        self.blocks_done = 0
+        self.phrase_starts: list[int] = []  # engine sample at which each landed cue begins
+        self._queue: deque[_Cue] = deque()
+        self._shape: _Shape | None = None
+        self._origin = 0  # sample where the current generation's grid starts
+        self._landed_in_generation = 0
+        self._generation = 0
+        self._restarted = False
+
+    def schedule(self, phrase: Phrase, start_sample: int) -> None:
+        """Queue a phrase that should start at `start_sample` (from logical time)."""
+        shape = _Shape(
+            n_steps=phrase.n_steps,
+            phrase_samples=round(phrase.beats * 60.0 / phrase.tempo * SAMPLE_RATE),
+            step_seconds=phrase.step_seconds,
+            voices=tuple((p.agent, p.voice) for p in phrase.parts),
+        )
+        self._queue.append(_Cue(start_sample, shape, phrase.parts))
+
+    def silence_from(self, start_sample: int) -> None:
+        """From a phrase boundary on, every voice rests and its last note rings out."""
+        last = self._queue[-1] if self._queue else None
+        shape = last.shape if last else self._shape
+        if shape is None:
+            return
+        rests = tuple(Part(agent, voice, (REST,) * shape.n_steps) for agent, voice in shape.voices)
+        self._queue.append(_Cue(start_sample, shape, rests))
+
+    def render(self, n_blocks: int) -> np.ndarray:
+        """The next `n_blocks` blocks, shape (n_blocks, 2, 128), landing programs on time."""
+        out = np.zeros((n_blocks, 2, BLOCK), dtype=np.float32)
+        done = 0
+        while done < n_blocks:
+            self.land_due()
+            end = self.blocks_done + (n_blocks - done)
+            if self._queue:
+                end = min(end, self._landing_block(self._queue[0]))
+            count = end - self.blocks_done
+            self.engine.render_into(out[done: done + count])
+            done += count
+            self.blocks_done += count
+            self._restarted |= self.engine.fresh_since_restart
+        return out
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    def land_due(self) -> None:
+        """Hand the engine every queued program whose landing block has come."""
+        while self._queue and self._landing_block(self._queue[0]) <= self.blocks_done:
+            self._land(self._queue.popleft())
+
+    def hungry_at(self) -> int:
+        """How far audio can be rendered before the sequencer needs something.
+
+        With cues queued, the block where the next one lands; otherwise the block by which
+        the next phrase must be scheduled so that it still lands on the grid.
+        """
+        self.land_due()
+        if self._queue:
+            return self._landing_block(self._queue[0])
+        if self._shape is None:
+            return self.blocks_done
+        boundary = self._origin + self._landed_in_generation * self._shape.phrase_samples
+        return max(self.blocks_done, (boundary - BLOCK) // BLOCK)
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _continues(self, cue: _Cue) -> bool:
+        return cue.shape == self._shape and not self._restarted
+
+    def _landing_block(self, cue: _Cue) -> int:
+        if self._continues(cue):
+            boundary = self._origin + self._landed_in_generation * cue.shape.phrase_samples
+            return (boundary - BLOCK) // BLOCK
+        return cue.start_sample // BLOCK
+
+    def _land(self, cue: _Cue) -> None:
+        new_generation = not self._continues(cue)
+        if new_generation:
+            self._generation += 1
+            self._landed_in_generation = 0
+            self._origin = self.blocks_done * BLOCK
+            self._restarted = False
+            self.engine.set_bpm(bpm_for_bar(cue.shape.phrase_samples))  # one bar = one phrase
+        self.phrase_starts.append(self._origin + self._landed_in_generation * cue.shape.phrase_samples)
+        self._landed_in_generation += 1
+        self._shape = cue.shape
+        self.engine.update(self._program(cue, new_generation))
+
+    def _program(self, cue: _Cue, new_generation: bool) -> str:
+        if not cue.parts:
+            return ""
+        level = LEVEL / np.sqrt(len(cue.parts))
+        return "\n".join(
+            chain(f"{part.agent}_{self._generation}", part.notes, self.voices[part.voice],
+                  cue.shape.step_seconds, level, new=new_generation)
+            for part in cue.parts
+        )

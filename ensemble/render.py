@@ -1,0 +1,92 @@
+"""Offline rendering: a performance script -> WAV through the Glicol engine, faster than real time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ensemble import commands as cmd
+from ensemble.audio.limiter import Limiter
+from ensemble.audio.wavfile import WavWriter
+from ensemble.errors import UserError
+from ensemble.glicol.engine import BLOCK, SAMPLE_RATE, GlicolEngine
+from ensemble.glicol.program import load_voices
+from ensemble.outputs.glicol import GlicolSequencer
+from ensemble.progress import Progress
+from ensemble.script import ScriptLine
+from ensemble.session import Session
+
+TAIL_SECONDS = 0.5  # after the last phrase, let the last notes ring out
+
+
+@dataclass
+class RenderResult:
+    path: Path
+    audio_seconds: float
+    wall_seconds: float
+    phrase_starts: list[int]  # sample at which each phrase begins in the WAV
+    session: Session  # as it stood at the end: agents, history
+
+    @property
+    def speed(self) -> float:
+        """Seconds of audio per wall second."""
+        return self.audio_seconds / max(self.wall_seconds, 1e-9)
+
+
+def check_script(lines: list[ScriptLine], seed: int, name: str) -> None:
+    """Run the script's commands through a silent session; the first failure is `name:line: ...`."""
+    session = Session(seed=seed)
+    for line in lines:
+        try:
+            if isinstance(line.command, cmd.Wait):
+                for _ in range(line.command.phrases):
+                    session.next_phrase()
+            else:
+                session.apply(line.command)
+        except UserError as error:
+            raise UserError(f"{name}:{line.number}: {error}") from None
+
+
+def render_script(lines: list[ScriptLine], out: Path, *, seed: int = 0, name: str = "<script>",
+                  engine: GlicolEngine | None = None, show_progress: bool = True,
+                  on_message: Callable[[str], None] = print) -> RenderResult:
+    check_script(lines, seed, name)
+    started = time.perf_counter()
+    session = Session(seed=seed, on_message=on_message)
+    sequencer = GlicolSequencer(engine or GlicolEngine(on_message=on_message), load_voices())
+    limiter = Limiter()
+    total = sum(line.command.phrases for line in lines if isinstance(line.command, cmd.Wait))
+    progress = Progress(total, f"rendering {out.name}") if show_progress else None
+    done = 0
+    with WavWriter(out, SAMPLE_RATE) as wav:
+
+        def render_until(block: int) -> None:
+            count = block - sequencer.blocks_done
+            if count > 0:
+                wav.write(limiter.process(sequencer.render(count)))
+
+        for line in lines:
+            if not isinstance(line.command, cmd.Wait):
+                session.submit(line.command)
+                continue
+            for _ in range(line.command.phrases):
+                phrase = session.next_phrase()
+                sequencer.schedule(phrase, round(session.seconds(phrase.start_beat) * SAMPLE_RATE))
+                while sequencer.queued:
+                    render_until(sequencer.hungry_at())
+                render_until(sequencer.hungry_at())
+                done += 1
+                if progress:
+                    progress.update(done, f"phrase {done}/{total}")
+        end = round(session.seconds(session.beat) * SAMPLE_RATE)
+        sequencer.silence_from(end)
+        while sequencer.queued:
+            render_until(sequencer.hungry_at())
+        render_until(-(-(end + int(TAIL_SECONDS * SAMPLE_RATE)) // BLOCK))
+        audio_seconds = wav.frames / SAMPLE_RATE
+    wall = time.perf_counter() - started
+    if progress:
+        progress.finish(f"{audio_seconds:.1f}s of audio at {audio_seconds / wall:.0f}x real time")
+    return RenderResult(out, audio_seconds, wall, sequencer.phrase_starts[:total], session)

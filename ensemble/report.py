@@ -1,0 +1,46 @@
+"""The per-agent table printed after a render: how close each agent got, over time."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+from ensemble.ensemble import Ensemble
+from ensemble.session import History
+
+_SPARKS = " ▁▂▃▄▅▆▇█"
+_PERIODS = 4
+
+
+def sparkline(values: list[float], width: int = 24) -> str:
+    """Accuracy (0..1) per phrase, squeezed into `width` characters by averaging."""
+    if not values:
+        return ""
+    chunks = [values[i * len(values) // width: (i + 1) * len(values) // width] for i in range(width)]
+    means = [sum(c) / len(c) for c in chunks if c]
+    return "".join(_SPARKS[round(m * (len(_SPARKS) - 1))] for m in means)
+
+
+def accuracy_table(history: History, ensemble: Ensemble) -> str:
+    """One row per agent: whom it copies, its accuracy per quarter of the performance,
+    the first phrase it played its target exactly, and a sparkline of every attempt."""
+    total = len(history.attempts)
+    bounds = [round(i * total / _PERIODS) for i in range(_PERIODS + 1)]
+    periods = [f"{bounds[i] + 1}-{bounds[i + 1]}" for i in range(_PERIODS)]
+    header = ["agent", "copies", "voice", *(f"ph {p}" for p in periods), "first exact", "accuracy per phrase"]
+    rows = [header]
+    for name in ensemble.names:
+        by_phrase = {i: a for i, phrase in enumerate(history.attempts) for a in phrase
+                     if a.agent == name and a.heard}
+        cells = []
+        for start, end in pairwise(bounds):
+            scores = [by_phrase[i].accuracy for i in range(start, end) if i in by_phrase]
+            cells.append(f"{sum(scores) / len(scores):.0%}" if scores else "-")
+        exact = next((i + 1 for i, a in sorted(by_phrase.items()) if a.accuracy == 1.0), None)
+        rows.append([
+            name, ensemble.follows[name], ensemble.hyperparameters(name).voice, *cells,
+            f"phrase {exact}" if exact else "never",
+            sparkline([by_phrase[i].accuracy for i in sorted(by_phrase)]),
+        ])
+    widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])

@@ -1,0 +1,95 @@
+"""The running performance: the one place where commands are applied, on phrase boundaries.
+
+Commands may be submitted from any thread at any time; they wait in a queue and are applied,
+in order, when the next phrase begins, so nothing ever changes mid-note.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ensemble import commands as cmd
+from ensemble.clock import TempoMap
+from ensemble.ensemble import Attempt, Ensemble
+from ensemble.errors import UserError
+from ensemble.events import Part, Phrase
+from ensemble.melody import Melody
+
+DEFAULT_SEED_MELODY = Melody.parse("C4 E4 G4 E4 C4")
+DEFAULT_TEMPO = 120.0
+DEFAULT_STEP = 0.5
+
+
+@dataclass
+class History:
+    """Every attempt made so far, phrase by phrase, for reports and plots."""
+
+    attempts: list[list[Attempt]] = field(default_factory=list)
+
+    def heard(self, agent: str) -> list[Attempt]:
+        return [a for phrase in self.attempts for a in phrase if a.agent == agent and a.heard]
+
+
+class Session:
+    def __init__(self, seed: int = 0, on_message: Callable[[str], None] = print) -> None:
+        self.ensemble = Ensemble(DEFAULT_SEED_MELODY, seed=seed)
+        self.tempo = TempoMap(DEFAULT_TEMPO)
+        self.step_beats = DEFAULT_STEP
+        self.beat = 0.0  # where the next phrase starts
+        self.phrase_index = 0
+        self.history = History()
+        self.on_message = on_message
+        self._pending: list[cmd.Command] = []
+        self._lock = threading.Lock()
+
+    def submit(self, command: cmd.Command) -> None:
+        """Queue a command for the next phrase boundary (thread-safe)."""
+        if isinstance(command, cmd.Wait):
+            raise UserError("wait only makes sense in a script")
+        with self._lock:
+            self._pending.append(command)
+
+    def next_phrase(self) -> Phrase:
+        """Apply what was submitted, then let every agent make its next attempt."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for command in pending:
+            try:
+                self.apply(command)
+            except UserError as error:  # one bad command must not cost the others
+                self.on_message(f"{command}: {error}")
+        attempts = self.ensemble.step()
+        self.history.attempts.append(attempts)
+        phrase = Phrase(
+            index=self.phrase_index,
+            start_beat=self.beat,
+            step_beats=self.step_beats,
+            tempo=self.tempo.bpm,
+            parts=tuple(Part(a.agent, self.ensemble.hyperparameters(a.agent).voice, a.played)
+                        for a in attempts if a.heard),
+            n_steps=len(self.ensemble.melody),
+        )
+        self.phrase_index += 1
+        self.beat += phrase.beats
+        return phrase
+
+    def apply(self, command: cmd.Command) -> None:
+        """Apply one command now. Raises UserError, having changed nothing, when it cannot."""
+        match command:
+            case cmd.Seed(melody):
+                self.ensemble.reseed(melody)
+            case cmd.Spawn(count):
+                self.ensemble.spawn(count)
+            case cmd.Set(who, changes):
+                self.ensemble.configure(who, changes)
+            case cmd.Tempo(bpm):
+                self.tempo.set_tempo(self.beat, bpm)
+            case cmd.Step(beats):
+                self.step_beats = beats
+            case _:
+                raise UserError(f"'{command}' cannot be applied to a running session")
+
+    def seconds(self, beat: float) -> float:
+        return self.tempo.seconds(beat)

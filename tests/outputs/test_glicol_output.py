@@ -1,0 +1,77 @@
+"""The sequencer lands each phrase so that its notes start on the phrase grid."""
+
+from itertools import pairwise
+
+import numpy as np
+import pytest
+
+from ensemble.events import Part, Phrase
+from ensemble.glicol.engine import BLOCK, GlicolEngine
+from ensemble.glicol.program import load_voices
+from ensemble.melody import REST
+from ensemble.outputs.glicol import GlicolSequencer
+
+pytestmark = pytest.mark.usefixtures("glicol")
+STEP = 0.25  # beats; at 150 bpm a step is 4410 samples
+
+
+def _phrase(index, parts, tempo=150.0, steps=4):
+    return Phrase(index, index * steps * STEP, STEP, tempo, tuple(parts), steps)
+
+
+def _onsets(audio, quiet=200):
+    """First sample of every sound that follows at least `quiet` samples of silence."""
+    loud = np.flatnonzero(np.abs(audio) > 1e-4)
+    return [int(loud[0])] + [int(b) for a, b in pairwise(loud) if b - a > quiet]
+
+
+def _play(phrases, starts, tail_blocks=200):
+    sequencer = GlicolSequencer(GlicolEngine(on_message=pytest.fail), load_voices())
+    chunks = []
+    for phrase, start in zip(phrases, starts, strict=True):
+        sequencer.schedule(phrase, start)
+        while sequencer.queued:
+            chunks.append(sequencer.render(sequencer.hungry_at() - sequencer.blocks_done))
+        chunks.append(sequencer.render(sequencer.hungry_at() - sequencer.blocks_done))
+    sequencer.silence_from(starts[-1] + 4 * 4410)
+    while sequencer.queued:
+        chunks.append(sequencer.render(sequencer.hungry_at() - sequencer.blocks_done))
+    chunks.append(sequencer.render(tail_blocks))
+    return np.concatenate(chunks)[:, 0, :].ravel(), sequencer
+
+
+def test_notes_start_on_the_step_grid_phrase_after_phrase():
+    melody = (60, REST, 64, 67)
+    phrases = [_phrase(i, [Part("a0", "square", melody)]) for i in range(3)]
+    audio, sequencer = _play(phrases, [i * 4 * 4410 for i in range(3)])
+    expected = [start + 1 + k * 4410 for start in sequencer.phrase_starts[:3] for k in (0, 2, 3)]
+    assert sequencer.phrase_starts[:3] == [0, 17640, 35280]
+    assert _onsets(audio)[:9] == expected
+
+
+def test_an_agent_that_arrives_mid_performance_joins_the_grid_within_one_block():
+    one = [Part("a0", "square", (60, 62, 64, REST))]
+    two = [*one, Part("a1", "tri", (72, 74, 76, REST))]
+    starts = [i * 4 * 4410 for i in range(3)]
+    audio, sequencer = _play([_phrase(0, one), _phrase(1, two), _phrase(2, two)], starts)
+    arrival, last = sequencer.phrase_starts[1], sequencer.phrase_starts[2]
+    assert 0 <= starts[1] - arrival < BLOCK  # a new generation lands in the block of its boundary
+    assert last - arrival == 4 * 4410  # and keeps an exact grid after that
+    onsets = _onsets(audio)
+    assert [o for o in onsets if arrival <= o < last] == [arrival + 1 + k * 4410 for k in range(3)]
+
+
+def test_a_phrase_of_rests_is_silent_even_for_a_new_chain():
+    silent = [Part("a0", "saw", (REST,) * 4)]
+    audio, _ = _play([_phrase(0, silent)], [0], tail_blocks=0)
+    assert np.abs(audio).max() < 0.02  # the engine's creation blip is moved below hearing
+
+
+def test_a_tempo_change_starts_a_new_grid_at_the_phrase_boundary():
+    melody = [Part("a0", "square", (60, 62, 64, REST))]
+    first, second = _phrase(0, melody), Phrase(1, 1.0, STEP, 100.0, tuple(melody), 4)
+    audio, sequencer = _play([first, second], [0, 17640])
+    step_at_100 = round(STEP * 60 / 100 * 44100)
+    start = sequencer.phrase_starts[1]
+    assert 0 <= 17640 - start < BLOCK
+    assert [o for o in _onsets(audio) if o >= start][:3] == [start + 1 + k * step_at_100 for k in range(3)]

@@ -1,0 +1,59 @@
+import pytest
+
+from ensemble import commands as cmd
+from ensemble.errors import UserError
+from ensemble.melody import Melody
+from ensemble.script import parse_script
+
+
+def test_each_command_parses():
+    assert cmd.parse_command("seed C4 E4 G4") == cmd.Seed(Melody((60, 64, 67)))
+    assert cmd.parse_command("spawn") == cmd.Spawn(1)
+    assert cmd.parse_command("spawn 3") == cmd.Spawn(3)
+    expected = cmd.Set("all", {"alpha": "0.2", "epsilon": "0"})
+    assert cmd.parse_command("set all alpha=0.2 epsilon=0") == expected
+    assert cmd.parse_command("tempo 96.5") == cmd.Tempo(96.5)
+    assert cmd.parse_command("step 0.25") == cmd.Step(0.25)
+    assert cmd.parse_command("wait 4  # four phrases") == cmd.Wait(4)
+
+
+@pytest.mark.parametrize("line", ["", "   ", "# a comment", "  # indented comment"])
+def test_blank_lines_and_comments_are_nothing(line):
+    assert cmd.parse_command(line) is None
+
+
+@pytest.mark.parametrize("line", ["seed C4 E4 G4", "spawn 2", "set a0 alpha=0.3 reward=near", "tempo 140",
+                                  "step 0.5", "wait 3"])
+def test_commands_print_back_as_they_parse(line):
+    assert str(cmd.parse_command(line)) == line
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("sede C4", "did you mean 'seed'"),
+    ("dance", "unknown command 'dance'"),
+    ("seed", "usage: seed"),
+    ("seed C4 Q4", "step 2: 'Q4'"),
+    ("spawn 0", "from 1 to 64"),
+    ("spawn two", "whole number"),
+    ("set a0", "usage: set"),
+    ("set a0 alpha", "is not KEY=VALUE"),
+    ("set a0 alpha=2", "allowed: a number from 0 to 1"),
+    ("set all speed=3", "unknown hyperparameter 'speed'"),
+    ("tempo 1000", "BPM must be a number from 20 to 400"),
+    ("step 0", "BEATS must be a number"),
+    ("wait", "usage: wait N"),
+])
+def test_bad_lines_say_why(line, message):
+    with pytest.raises(UserError, match=message):
+        cmd.parse_command(line)
+
+
+def test_a_script_reports_file_and_line():
+    text = "seed C4 E4\nspawn 2\n\nset a0 alpha=9\nwait 2\n"
+    with pytest.raises(UserError, match=r"^show\.ens:4: alpha=9: allowed"):
+        parse_script(text, "show.ens")
+
+
+def test_a_script_keeps_line_numbers():
+    lines = parse_script("# intro\nseed C4\n\nwait 2\n", "x.ens")
+    assert [(line.number, str(line.command)) for line in lines] == [(2, "seed C4"), (4, "wait 2")]

@@ -1,0 +1,47 @@
+import pytest
+
+from ensemble.errors import UserError
+from ensemble.melody import REST, Melody, Palette, note_name, parse_note
+
+
+@pytest.mark.parametrize(("token", "midi"), [
+    ("C4", 60), ("F#3", 54), ("Bb5", 82), ("61", 61), ("A4", 69), ("_", REST),
+])
+def test_parse_note(token, midi):
+    assert parse_note(token) == midi
+
+
+@pytest.mark.parametrize("token", ["C-1", "0", "128", "G#9"])
+def test_notes_outside_the_playable_range(token):
+    with pytest.raises(UserError, match="outside"):
+        parse_note(token)  # MIDI 0 is Glicol's own silence value, so it cannot be played
+
+
+def test_melody_round_trips_in_note_names():
+    melody = Melody.parse("C4 E4 G4 _ 61 Bb3")
+    assert melody.notes == (60, 64, 67, REST, 61, 58)
+    assert str(melody) == "C4 E4 G4 _ C#4 A#3"
+    assert Melody.parse(str(melody)) == melody
+
+
+@pytest.mark.parametrize(("text", "where"), [("C4 H4 G4", "step 2: 'H4'"), ("C4 E4 200", "step 3: '200'")])
+def test_bad_token_is_named_with_its_position(text, where):
+    with pytest.raises(UserError, match=where):
+        Melody.parse(text)
+
+
+def test_note_names():
+    assert [note_name(n) for n in (60, 61, 71, 72, REST)] == ["C4", "C#4", "B4", "C5", "_"]
+
+
+def test_palettes():
+    assert Palette.parse("major:C4-C5").notes == (60, 62, 64, 65, 67, 69, 71, 72, REST)
+    assert Palette.parse("pentatonic:A3-A4").notes[:-1] == (57, 59, 61, 64, 66, 69)
+    assert len(Palette.parse("chromatic:C4-B4").notes) == 13
+    assert str(Palette.parse("minor:D3-D5")) == "minor:D3-D5"
+
+
+@pytest.mark.parametrize("text", ["lydian:C4-C5", "major:C5-C4", "major", "major:C4-X"])
+def test_bad_palettes(text):
+    with pytest.raises(UserError):
+        Palette.parse(text)
