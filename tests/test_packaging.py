@@ -16,6 +16,7 @@ def test_every_subpackage_is_listed_for_installation():
 
 def test_the_bundled_folders_are_installed_with_the_package():
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    assert setuptools["package-dir"] == {"ensemble.patches": "patches", "ensemble.performances": "performances"}
+    mapped = {"ensemble.patches": "patches", "ensemble.performances": "performances"}
+    assert setuptools["package-dir"] == mapped
     assert list((ROOT / "patches" / "glicol").glob("*.glicol"))
     assert (ROOT / "performances" / "telephone.ens").is_file()
