@@ -7,13 +7,18 @@ actions that can never be chosen. Knows nothing of time or sound.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ensemble.hyperparams import Hyperparameters
 from ensemble.rewards import REWARD_CODES, rewards
 
 PADDING = -2  # the note of an action slot an agent does not have; never equals a target
-_TIE_NOISE = 1e-9  # breaks ties between equal Q-values at random, far below any real gap
+# Ties between equal Q-values are broken at random on every attempt: an untrained agent then
+# searches its palette without repeating itself, and one whose every action scored the same
+# keeps trying them all. Random bytes, scaled far below any real gap, are the cheapest noise.
+_TIE_NOISE_SCALE = 1e-12
 
 
 class QBank:
@@ -73,9 +78,9 @@ class QBank:
     def resize_steps(self, n_steps: int) -> None:
         """A new melody length: keep the steps that still exist, start new ones fresh."""
         keep = min(n_steps, self.n_steps)
-        fresh = np.stack([self._initial_q(h, len(h.actions), self.q.shape[2])[0, 0]
-                          for h in self.hyper]) if self.hyper else np.zeros((0, self.q.shape[2]))
-        q = np.repeat(fresh[:, None, :], n_steps, axis=1)
+        width = self.q.shape[2]
+        q = np.concatenate([self._initial_q(h, len(h.actions), width, n_steps) for h in self.hyper]
+                           or [np.zeros((0, n_steps, width))])
         q[:, :keep] = self.q[:, :keep]
         self.q, self.n_steps = q, n_steps
 
@@ -92,30 +97,45 @@ class QBank:
         agents are computed but not learned from, which keeps the work one vectorised pass.
         """
         n_agents, n_steps = targets.shape
-        noisy = self.q + self.rng.random(self.q.shape) * _TIE_NOISE
-        greedy_choice = np.argmax(noisy, axis=2)
-        explore = self.rng.random((n_agents, n_steps)) < self.epsilon[:, None]
-        random_choice = (self.rng.random((n_agents, n_steps)) * self.n_actions[:, None]).astype(np.int64)
+        width = self.q.shape[2]
+        rng = self.rng
+        raw = rng.bit_generator.random_raw(self.q.size // 8 + 1)  # 8 random bytes per draw
+        noise = raw.view(np.uint8)[: self.q.size].reshape(self.q.shape)
+        draws = rng.random((2, n_agents, n_steps))
+        explore = draws[0] < self.epsilon[:, None]
+        random_choice = (draws[1] * self.n_actions[:, None]).astype(np.intp)
+        greedy_choice = (self.q + noise * _TIE_NOISE_SCALE).argmax(axis=2)
         choice = np.where(explore, random_choice, greedy_choice)
-        played = np.take_along_axis(self.notes, choice, axis=1)
-        reward = rewards(self._reward_codes, played, targets)
 
-        rows = np.arange(n_agents)[:, None]
-        steps = np.arange(n_steps)[None, :]
-        best_next = np.zeros((n_agents, n_steps))
-        best_next[:, :-1] = np.max(self.q[:, 1:, :], axis=2)
-        current = self.q[rows, steps, choice]
-        change = self._alpha[:, None] * (reward + self._gamma[:, None] * best_next - current)
-        self.q[rows, steps, choice] = current + change * active[:, None]
-        decayed = np.maximum(self._epsilon_min, self.epsilon * self._epsilon_decay)
-        self.epsilon = np.where(active, decayed, self.epsilon)
+        # Flat indices: one gather for the notes, one gather and one scatter for the Q-values.
+        cell_base, row_base = _flat_bases(n_agents, n_steps, width)
+        cells = cell_base + choice
+        played = self.notes.reshape(-1)[row_base + choice]
+        reward = rewards(self._reward_codes, played, targets, self._reward_kinds)
+        q = self.q.reshape(-1)  # a view: q is contiguous
+        current = q[cells]
+        goal = reward
+        if self._bootstraps:
+            best_next = np.zeros((n_agents, n_steps))
+            best_next[:, :-1] = self.q[:, 1:, :].max(axis=2)
+            goal = reward + self._gamma[:, None] * best_next
+        change = self._alpha[:, None] * (goal - current)
+        if not active.all():
+            change *= active[:, None]
+        q[cells] = current + change
+        # Decay stops at the floor, but an epsilon set below the floor stays where it was put.
+        floor = np.minimum(self._epsilon_min, self.epsilon)
+        self.epsilon = np.where(active, np.maximum(floor, self.epsilon * self._epsilon_decay), self.epsilon)
         return played, reward
 
     # -- internals --------------------------------------------------------------------------
 
-    def _initial_q(self, hyper: Hyperparameters, n_actions: int, width: int) -> np.ndarray:
-        q = np.full((1, self.n_steps, width), -np.inf)
-        q[:, :, :n_actions] = 1.0 if hyper.init == "optimistic" else 0.0
+    def _initial_q(self, hyper: Hyperparameters, n_actions: int, width: int,
+                   n_steps: int | None = None) -> np.ndarray:
+        steps = self.n_steps if n_steps is None else n_steps
+        q = np.full((1, steps, width), -np.inf)
+        start = 1.0 if hyper.init == "optimistic" else 0.0
+        q[:, :, :n_actions] = start
         return q
 
     def _widen(self, width: int) -> None:
@@ -146,6 +166,15 @@ class QBank:
 
         self._alpha = column("alpha")
         self._gamma = column("gamma")
+        self._bootstraps = bool(np.any(self._gamma))
         self._epsilon_decay = column("epsilon_decay")
         self._epsilon_min = column("epsilon_min")
         self._reward_codes = np.array([REWARD_CODES[h.reward] for h in self.hyper], dtype=np.int64)
+        self._reward_kinds = np.unique(self._reward_codes)
+
+
+@functools.lru_cache(maxsize=16)
+def _flat_bases(n_agents: int, n_steps: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets of each (agent, step) cell in the flattened Q-values, and of each agent's notes."""
+    cells = np.arange(n_agents * n_steps).reshape(n_agents, n_steps) * width
+    return cells, np.arange(n_agents)[:, None] * width

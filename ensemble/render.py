@@ -74,16 +74,12 @@ def render_script(lines: list[ScriptLine], out: Path, *, seed: int = 0, name: st
             for _ in range(line.command.phrases):
                 phrase = session.next_phrase()
                 sequencer.schedule(phrase, round(session.seconds(phrase.start_beat) * SAMPLE_RATE))
-                while sequencer.queued:
-                    render_until(sequencer.hungry_at())
                 render_until(sequencer.hungry_at())
                 done += 1
                 if progress:
                     progress.update(done, f"phrase {done}/{total}")
         end = round(session.seconds(session.beat) * SAMPLE_RATE)
         sequencer.silence_from(end)
-        while sequencer.queued:
-            render_until(sequencer.hungry_at())
         render_until(-(-(end + int(TAIL_SECONDS * SAMPLE_RATE)) // BLOCK))
         audio_seconds = wav.frames / SAMPLE_RATE
     wall = time.perf_counter() - started

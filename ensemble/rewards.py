@@ -11,18 +11,36 @@ REWARD_CODES = {name: code for code, name in enumerate(REWARDS)}
 NEAR_SPAN = 6.0  # semitones at which the `near` reward falls to 0; it bottoms out at -1.
 
 
-def rewards(codes: np.ndarray, played: np.ndarray, target: np.ndarray) -> np.ndarray:
+def rewards(codes: np.ndarray, played: np.ndarray, target: np.ndarray,
+            kinds: np.ndarray | None = None) -> np.ndarray:
     """Per-step rewards in [-1, 1] for agents (rows) with reward kinds `codes` (one per row).
 
     exact: +1 hit, -1 miss. near: 1 at the target, falling linearly with semitone distance.
     pitchclass: +1 for the right note in any octave. A rest only matches a rest.
+    `kinds`, the distinct codes, may be passed by a caller that already knows them.
     """
-    same = played == target
-    either_rest = (played == REST) | (target == REST)
-    distance = np.abs(played - target).astype(np.float64)
-    exact = np.where(same, 1.0, -1.0)
-    near = np.where(either_rest, exact, np.maximum(-1.0, 1.0 - distance / NEAR_SPAN))
-    pitchclass = np.where(either_rest, exact, np.where(distance % 12 == 0, 1.0, -1.0))
-    kind = codes[:, None]
-    return np.where(kind == REWARD_CODES["exact"], exact,
-                    np.where(kind == REWARD_CODES["near"], near, pitchclass))
+    kinds = np.unique(codes) if kinds is None else kinds
+    if len(kinds) == 1:  # the usual case: one kind for everyone, no masking needed
+        return _REWARDS[int(kinds[0])](played, target)
+    result = np.empty(played.shape)
+    for kind in kinds:
+        rows = codes == kind
+        result[rows] = _REWARDS[int(kind)](played[rows], target[rows])
+    return result
+
+
+def exact(played: np.ndarray, target: np.ndarray) -> np.ndarray:
+    return np.where(played == target, 1.0, -1.0)
+
+
+def near(played: np.ndarray, target: np.ndarray) -> np.ndarray:
+    graded = np.maximum(-1.0, 1.0 - np.abs(played - target) / NEAR_SPAN)
+    return np.where((played == REST) | (target == REST), exact(played, target), graded)
+
+
+def pitchclass(played: np.ndarray, target: np.ndarray) -> np.ndarray:
+    same_class = np.where((played - target) % 12 == 0, 1.0, -1.0)
+    return np.where((played == REST) | (target == REST), exact(played, target), same_class)
+
+
+_REWARDS = {REWARD_CODES["exact"]: exact, REWARD_CODES["near"]: near, REWARD_CODES["pitchclass"]: pitchclass}

@@ -32,6 +32,12 @@ def test_epsilon_decays_to_its_floor():
     assert bank.epsilon[0] == 0.1
 
 
+def test_an_epsilon_set_below_the_floor_stays_there():
+    bank, history = _learn(CHROMATIC.changed({"epsilon": "0", "epsilon_min": "0.2", "alpha": "1"}), 40)
+    assert bank.epsilon[0] == 0.0
+    assert all((attempt == TARGET).all() for attempt in history[14:])  # no exploration after finding it
+
+
 def test_inactive_agents_do_not_learn():
     bank = QBank(5, np.random.default_rng(0))
     bank.add(CHROMATIC)
@@ -58,7 +64,7 @@ def test_a_new_palette_keeps_what_still_fits():
 def test_optimistic_init_starts_high():
     bank = QBank(3, np.random.default_rng(0))
     bank.add(Hyperparameters().changed({"init": "optimistic"}))
-    assert np.all(bank.q[0][:, : bank.n_actions[0]] == 1.0)
+    assert np.allclose(bank.q[0][:, : bank.n_actions[0]], 1.0)
 
 
 def test_resizing_steps_keeps_the_learned_ones():

@@ -46,6 +46,14 @@ def test_the_first_phrase_is_still_searching(tmp_path):
     assert any(attempt.accuracy < 1.0 for attempt in first)
 
 
+def test_the_wav_lasts_the_phrases_plus_a_short_ring_out(tmp_path):
+    result = _render(CONVERGING, tmp_path / "out.wav")  # 40 phrases of 6 x 0.25 s
+    audio, rate = read_wav(tmp_path / "out.wav")
+    assert abs(len(audio) / rate - (40 * 1.5 + 0.5)) < 0.01
+    assert result.phrase_starts == [round(i * 1.5 * rate) for i in range(40)]
+    assert np.abs(audio[-rate // 10:]).max() < 0.01  # the last notes have died away
+
+
 def test_the_same_script_and_seed_give_the_same_bytes(tmp_path):
     script = CONVERGING.replace("epsilon=0 alpha=1", "epsilon=0.5").replace("wait 40", "wait 6")
     digests = [hashlib.sha256(_render(script, tmp_path / f"{i}.wav", seed).path.read_bytes()).hexdigest()

@@ -88,7 +88,7 @@ class GlicolSequencer:
         out = np.zeros((n_blocks, 2, BLOCK), dtype=np.float32)
         done = 0
         while done < n_blocks:
-            self.land_due()
+            self._land_due()
             end = self.blocks_done + (n_blocks - done)
             if self._queue:
                 end = min(end, self._landing_block(self._queue[0]))
@@ -103,26 +103,29 @@ class GlicolSequencer:
     def queued(self) -> int:
         return len(self._queue)
 
-    def land_due(self) -> None:
-        """Hand the engine every queued program whose landing block has come."""
-        while self._queue and self._landing_block(self._queue[0]) <= self.blocks_done:
-            self._land(self._queue.popleft())
-
     def hungry_at(self) -> int:
-        """How far audio can be rendered before the sequencer needs something.
+        """The block by which the next phrase must be scheduled so that it lands on the grid.
 
-        With cues queued, the block where the next one lands; otherwise the block by which
-        the next phrase must be scheduled so that it still lands on the grid.
+        Projects the landings of the queued cues without making them: rendering up to this
+        block lands each of them on its way.
         """
-        self.land_due()
-        if self._queue:
-            return self._landing_block(self._queue[0])
-        if self._shape is None:
-            return self.blocks_done
-        boundary = self._origin + self._landed_in_generation * self._shape.phrase_samples
-        return max(self.blocks_done, (boundary - BLOCK) // BLOCK)
+        shape, origin, landed = self._shape, self._origin, self._landed_in_generation
+        restarted, now = self._restarted, self.blocks_done
+        for cue in self._queue:
+            if cue.shape == shape and not restarted:
+                landed += 1
+            else:
+                origin, landed, restarted = max(cue.start_sample // BLOCK, now) * BLOCK, 1, False
+            shape = cue.shape
+        if shape is None:
+            return now
+        return max(now, (origin + landed * shape.phrase_samples - BLOCK) // BLOCK)
 
     # -- internals --------------------------------------------------------------------------
+
+    def _land_due(self) -> None:
+        while self._queue and self._landing_block(self._queue[0]) <= self.blocks_done:
+            self._land(self._queue.popleft())
 
     def _continues(self, cue: _Cue) -> bool:
         return cue.shape == self._shape and not self._restarted
@@ -131,7 +134,7 @@ class GlicolSequencer:
         if self._continues(cue):
             boundary = self._origin + self._landed_in_generation * cue.shape.phrase_samples
             return (boundary - BLOCK) // BLOCK
-        return cue.start_sample // BLOCK
+        return max(cue.start_sample // BLOCK, self.blocks_done)
 
     def _land(self, cue: _Cue) -> None:
         new_generation = not self._continues(cue)

@@ -30,13 +30,10 @@ def _play(phrases, starts, tail_blocks=200):
     chunks = []
     for phrase, start in zip(phrases, starts, strict=True):
         sequencer.schedule(phrase, start)
-        while sequencer.queued:
-            chunks.append(sequencer.render(sequencer.hungry_at() - sequencer.blocks_done))
         chunks.append(sequencer.render(sequencer.hungry_at() - sequencer.blocks_done))
     sequencer.silence_from(starts[-1] + 4 * 4410)
-    while sequencer.queued:
-        chunks.append(sequencer.render(sequencer.hungry_at() - sequencer.blocks_done))
-    chunks.append(sequencer.render(tail_blocks))
+    chunks.append(sequencer.render(sequencer.hungry_at() - sequencer.blocks_done + tail_blocks))
+    assert sequencer.queued == 0
     return np.concatenate(chunks)[:, 0, :].ravel(), sequencer
 
 

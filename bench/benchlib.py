@@ -1,0 +1,36 @@
+"""Shared bits of the bench scripts: an aligned table, medians, and the verdict line.
+
+Imported as a sibling module: `python bench/NAME.py` puts bench/ first on sys.path.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+
+def ratio(ours: float, baseline: float) -> str:
+    return f"{ours / baseline:.2f}x" if baseline else "n/a"
+
+
+def median(values: Sequence[float]) -> float:
+    return float(statistics.median(values))
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """First column left-aligned (labels), the rest right-aligned (figures)."""
+    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [str(cells[0]).ljust(widths[0])]
+        parts += [str(cell).rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True)]
+        return "  ".join(parts)
+
+    print(line(headers))
+    print("  ".join("-" * width for width in widths))
+    for row in rows:
+        print(line(row))
+
+
+def verdict(description: str, met: bool) -> None:
+    print(f"target: {description} -> {'met' if met else 'NOT met'}")
