@@ -33,6 +33,16 @@ def _render(script: Path, out: Path, seed: int, name: str | None = None) -> int:
     return 0
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number >= 0, not '{text}'")
+    return value
+
+
 def _demo(args: argparse.Namespace) -> int:
     script = bundled("performances") / DEMO_SCRIPT
     return _render(script, Path(args.out), args.seed, name=f"demo ({DEMO_SCRIPT})")
@@ -60,13 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="render the bundled telephone performance to a WAV")
     demo.add_argument("--out", default="telephone.wav", help="WAV file (default: telephone.wav)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    demo.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     demo.set_defaults(run=_demo)
 
     render = commands.add_parser("render", help="render a performance script offline to a WAV")
     render.add_argument("script", help="a performance script (one command per line)")
     render.add_argument("--out", required=True, help="WAV file to write")
-    render.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    render.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     render.set_defaults(run=_render_command)
 
     engine = commands.add_parser("engine", help="set up the Glicol engine")

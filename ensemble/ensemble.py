@@ -66,12 +66,13 @@ class Ensemble:
     def configure(self, who: str, changes: Mapping[str, str]) -> None:
         """`set WHO key=value ...`: `all` also changes the defaults of agents spawned later."""
         if who == "all":
-            self.defaults = self.defaults.changed(changes)
+            defaults = self.defaults.changed(changes)
             updated = [(row, h.changed(changes)) for row, h in enumerate(self._bank.hyper)]
+            self.defaults = defaults
         else:
             row = self._row(who)
             updated = [(row, self._bank.hyper[row].changed(changes))]
-        for row, hyper in updated:  # validated all before changing any
+        for row, hyper in updated:  # all validated before any is changed
             self._bank.configure(row, hyper)
 
     def reseed(self, melody: Melody) -> None:

@@ -37,6 +37,8 @@ class RenderResult:
 
 def check_script(lines: list[ScriptLine], seed: int, name: str) -> None:
     """Run the script's commands through a silent session; the first failure is `name:line: ...`."""
+    if not any(isinstance(line.command, cmd.Wait) for line in lines):
+        raise UserError(f"{name}: nothing to render: the script has no `wait N` to let phrases play")
     session = Session(seed=seed)
     for line in lines:
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import hashlib
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,6 +45,7 @@ def load_module(engine: wasmtime.Engine, path: Path | None = None) -> wasmtime.M
             return wasmtime.Module.deserialize_file(engine, str(compiled))
         except wasmtime.WasmtimeError:
             pass  # stale or torn cache: compile again below
+    print("ensemble: compiling the Glicol engine, once (a few seconds)", file=sys.stderr)
     try:
         module = wasmtime.Module(engine, wasm)
     except wasmtime.WasmtimeError as error:
@@ -73,11 +75,10 @@ class GlicolEngine:
         self._pending: str | None = None
         self._start()
 
-    @property
-    def fresh_since_restart(self) -> bool:
+    def take_restart(self) -> bool:
         """True once after each restart: the caller's timing grid must start over."""
-        fresh, self._restarted = self._restarted, False
-        return fresh
+        restarted, self._restarted = self._restarted, False
+        return restarted
 
     def _start(self) -> None:
         self._store = wasmtime.Store(self._wasmtime)

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 from pathlib import Path
@@ -58,6 +59,7 @@ def fetch_engine() -> Path:
     npm = shutil.which("npm")
     if npm is None:
         raise UserError(f"the Glicol engine is not cached and npm was not found; {HOW_TO_PROVIDE}")
+    print(f"ensemble: fetching the Glicol engine ({PACKAGE}) with npm, once", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="ensemble-glicol-") as work:
         result = subprocess.run(
             [npm, "pack", PACKAGE, "--json", "--pack-destination", work],

@@ -43,7 +43,12 @@ def parse_voice(name: str, text: str) -> Voice:
         if word not in TESTED_NODES:
             raise UserError(f"voice '{name}' uses node '{word}', which ensemble does not generate "
                             f"(tested nodes: {', '.join(sorted(TESTED_NODES - {'seq'}))})")
-    return Voice(name, template, gain)
+    voice = Voice(name, template, gain)
+    try:
+        voice.nodes(0.25)
+    except (KeyError, IndexError, ValueError):
+        raise UserError(f"voice '{name}' may only use the placeholders {{attack}} and {{decay}}") from None
+    return voice
 
 
 def load_voices(directory: Path | None = None) -> dict[str, Voice]:

@@ -96,7 +96,7 @@ class GlicolSequencer:
             self.engine.render_into(out[done: done + count])
             done += count
             self.blocks_done += count
-            self._restarted |= self.engine.fresh_since_restart
+            self._restarted |= self.engine.take_restart()
         return out
 
     @property

@@ -72,3 +72,22 @@ def test_a_tempo_change_starts_a_new_grid_at_the_phrase_boundary():
     start = sequencer.phrase_starts[1]
     assert 0 <= 17640 - start < BLOCK
     assert [o for o in _onsets(audio) if o >= start][:3] == [start + 1 + k * step_at_100 for k in range(3)]
+
+
+def test_after_an_engine_trap_the_next_phrase_is_back_on_the_grid():
+    messages = []
+    sequencer = GlicolSequencer(GlicolEngine(on_message=messages.append), load_voices())
+    melody = [Part("a0", "square", (60, 62, 64, REST))]
+    chunks = []
+    for index in range(3):
+        sequencer.schedule(_phrase(index, melody), index * 4 * 4410)
+        if index == 0:  # mid-phrase, a program that traps the engine: the instance is replaced
+            chunks.append(sequencer.render(50))
+            sequencer.engine.update("a0_1: sin 440 >> pan 0.5")
+        chunks.append(sequencer.render(sequencer.hungry_at() - sequencer.blocks_done))
+    chunks.append(sequencer.render(100))
+    audio = np.concatenate(chunks)[:, 0, :].ravel()
+    assert any("trapped" in m for m in messages)
+    start = sequencer.phrase_starts[2]
+    assert 0 <= 2 * 4 * 4410 - start < BLOCK  # realigned on the ideal boundary
+    assert [o for o in _onsets(audio) if o >= start][:3] == [start + 1 + k * 4410 for k in range(3)]
