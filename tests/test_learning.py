@@ -74,3 +74,20 @@ def test_resizing_steps_keeps_the_learned_ones():
     assert bank.greedy()[0, :5].tolist() == TARGET[0].tolist()
     bank.resize_steps(2)
     assert bank.greedy()[0].tolist() == [60, 64]
+
+
+def test_forget_starts_an_agent_over():
+    bank, _ = _learn(CHROMATIC.changed({"epsilon": "0.5"}))
+    bank.forget(0)
+    assert np.all(bank.q[0] == 0.0) and bank.epsilon[0] == 0.5
+
+
+def test_removing_an_agent_keeps_the_others_learning():
+    bank = QBank(5, np.random.default_rng(0))
+    for _ in range(3):
+        bank.add(CHROMATIC)
+    for _ in range(40):
+        bank.attempt(np.repeat(TARGET, 3, axis=0), np.ones(3, dtype=bool))
+    bank.remove(1)
+    assert len(bank) == 2 and bank.q.shape[0] == 2
+    assert bank.greedy().tolist() == np.repeat(TARGET, 2, axis=0).tolist()
