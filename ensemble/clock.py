@@ -1,35 +1,54 @@
-"""Logical time: beats, and where they fall in seconds when the tempo changes."""
+"""Physical time for the conductor: a real clock, and a virtual one that never waits.
+
+The clock knows nothing of outputs or music; the conductor asks it the time and to wait.
+"""
 
 from __future__ import annotations
 
-import bisect
+import threading
+import time
+from typing import Protocol
 
 
-class TempoMap:
-    """Beats -> seconds for a tempo that changes at given beats (typically phrase boundaries)."""
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds on a monotonic time line."""
+        ...
 
-    def __init__(self, bpm: float) -> None:
-        self._beats = [0.0]  # where each tempo segment starts, in beats
-        self._seconds = [0.0]  # and in seconds
-        self._bpms = [bpm]
+    def sleep_until(self, when: float, stop: threading.Event) -> bool:
+        """Wait until `when`; False if `stop` was set first."""
+        ...
 
-    @property
-    def bpm(self) -> float:
-        """The latest tempo."""
-        return self._bpms[-1]
 
-    def set_tempo(self, beat: float, bpm: float) -> None:
-        """From `beat` on, play at `bpm`. Tempo changes arrive in time order."""
-        if beat < self._beats[-1]:
-            raise ValueError("tempo changes must come in order")
-        second = self.seconds(beat)
-        if beat == self._beats[-1]:  # a second change at the same beat replaces the first
-            self._bpms[-1] = bpm
-            return
-        self._beats.append(beat)
-        self._seconds.append(second)
-        self._bpms.append(bpm)
+class RealtimeClock:
+    """`time.monotonic()`: sleeps on an event, so that stopping wakes it at once."""
 
-    def seconds(self, beat: float) -> float:
-        segment = max(bisect.bisect_right(self._beats, beat) - 1, 0)
-        return self._seconds[segment] + (beat - self._beats[segment]) * 60.0 / self._bpms[segment]
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep_until(self, when: float, stop: threading.Event) -> bool:
+        delay = when - time.monotonic()
+        if delay > 0:
+            return not stop.wait(delay)
+        return not stop.is_set()
+
+    def unix(self, when: float) -> float:
+        """The wall-clock (Unix) time of a monotonic instant, e.g. for OSC time tags."""
+        return when + (time.time() - time.monotonic())
+
+
+class VirtualClock:
+    """Time jumps to whatever is waited for: drives the same code as fast as it can run."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = start
+
+    def now(self) -> float:
+        return self._now
+
+    def sleep_until(self, when: float, stop: threading.Event) -> bool:
+        self._now = max(self._now, when)
+        return not stop.is_set()
+
+    def unix(self, when: float) -> float:
+        return when

@@ -51,3 +51,12 @@ class Phrase:
             for i, note in enumerate(part.notes)
             if note != REST
         ]
+
+
+@dataclass(frozen=True)
+class TimedNote:
+    """A note event placed on the clock's time line by the conductor."""
+
+    event: NoteEvent
+    due: float  # clock seconds at which it sounds
+    duration: float  # seconds

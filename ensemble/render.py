@@ -15,7 +15,7 @@ from ensemble.glicol.engine import BLOCK, SAMPLE_RATE, GlicolEngine
 from ensemble.glicol.program import load_voices
 from ensemble.outputs.glicol import GlicolSequencer
 from ensemble.progress import Progress
-from ensemble.script import ScriptLine
+from ensemble.script import ScriptLine, script_phrases
 from ensemble.session import Session
 
 TAIL_SECONDS = 0.5  # after the last phrase, let the last notes ring out
@@ -69,17 +69,12 @@ def render_script(lines: list[ScriptLine], out: Path, *, seed: int = 0, name: st
             if count > 0:
                 wav.write(limiter.process(sequencer.render(count)))
 
-        for line in lines:
-            if not isinstance(line.command, cmd.Wait):
-                session.submit(line.command)
-                continue
-            for _ in range(line.command.phrases):
-                phrase = session.next_phrase()
-                sequencer.schedule(phrase, round(session.seconds(phrase.start_beat) * SAMPLE_RATE))
-                render_until(sequencer.hungry_at())
-                done += 1
-                if progress:
-                    progress.update(done, f"phrase {done}/{total}")
+        for phrase in script_phrases(lines, session):
+            sequencer.schedule(phrase, round(session.seconds(phrase.start_beat) * SAMPLE_RATE))
+            render_until(sequencer.hungry_at())
+            done += 1
+            if progress:
+                progress.update(done, f"phrase {done}/{total}")
         end = round(session.seconds(session.beat) * SAMPLE_RATE)
         sequencer.silence_from(end)
         render_until(-(-(end + int(TAIL_SECONDS * SAMPLE_RATE)) // BLOCK))

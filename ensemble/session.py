@@ -11,11 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ensemble import commands as cmd
-from ensemble.clock import TempoMap
 from ensemble.ensemble import Attempt, Ensemble
 from ensemble.errors import UserError
 from ensemble.events import Part, Phrase
 from ensemble.melody import Melody
+from ensemble.tempo import TempoMap
 
 DEFAULT_SEED_MELODY = Melody.parse("C4 E4 G4 E4 C4")
 DEFAULT_TEMPO = 120.0

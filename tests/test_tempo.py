@@ -1,4 +1,4 @@
-from ensemble.clock import TempoMap
+from ensemble.tempo import TempoMap
 
 
 def test_beats_to_seconds_at_one_tempo():

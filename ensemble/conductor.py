@@ -1,0 +1,114 @@
+"""Plays phrases in real (or virtual) time: hands them and their notes to the outputs ahead.
+
+Due times always come from logical time (beats through the tempo map, from one origin),
+never from when a thread woke up, so scheduling jitter moves only the hand-over, not the
+music. The next phrase is composed as soon as the current one is handed over, a whole
+phrase ahead, so learning never delays sending.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from ensemble.clock import Clock
+from ensemble.errors import UserError
+from ensemble.events import Phrase, TimedNote
+from ensemble.outputs.base import Output
+from ensemble.tempo import TempoMap
+
+DEFAULT_LOOKAHEAD = 0.15  # seconds between handing a note over and its sounding
+START_DELAY = 0.1  # after the outputs are open, before beat 0
+RING_OUT = 0.5  # after the last phrase, before the outputs close
+
+
+@dataclass
+class Timing:
+    """How early each note was handed over (due time minus hand-over time), in seconds."""
+
+    margins: list[float] = field(default_factory=list)
+
+    @property
+    def late(self) -> int:
+        return sum(margin < 0 for margin in self.margins)
+
+
+class Conductor:
+    def __init__(self, phrases: Iterable[Phrase], tempo: TempoMap, outputs: list[Output], clock: Clock,
+                 lookahead: float = DEFAULT_LOOKAHEAD, on_message: Callable[[str], None] = print) -> None:
+        self.phrases = phrases
+        self.tempo = tempo
+        self.outputs = outputs
+        self.clock = clock
+        self.lookahead = lookahead
+        self.on_message = on_message
+        self.timing = Timing()
+        self.origin = 0.0  # clock time of beat 0
+        self.phrases_played = 0
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        """Ask `run` to finish: what was handed over plays out, nothing new is sent."""
+        self._stop.set()
+
+    def run(self) -> None:
+        self._open_outputs()
+        try:
+            self._play()
+        finally:
+            for output in self.outputs:
+                output.close()
+            self._relay_messages()
+
+    def _open_outputs(self) -> None:
+        opened = []
+        for output in self.outputs:
+            try:
+                output.open(self.clock)
+            except UserError as error:
+                self.on_message(str(error))
+                continue
+            opened.append(output)
+        if not opened:
+            raise UserError("no output could be opened; nothing to play on")
+        self.outputs = opened
+
+    def _play(self) -> None:
+        self.origin = self.clock.now() + self.lookahead + START_DELAY
+        upcoming = iter(self.phrases)
+        phrase = next(upcoming, None)
+        end = self.origin
+        while phrase is not None:
+            start = self._at(phrase.start_beat)
+            if not self.clock.sleep_until(start - self.lookahead, self._stop):
+                return
+            for output in self.outputs:
+                output.phrase(phrase, start)
+            notes = self._timed_notes(phrase)
+            end = self._at(phrase.start_beat + phrase.beats)
+            phrase = next(upcoming, None)  # compose the next phrase now, a phrase ahead
+            for note in notes:
+                if not self.clock.sleep_until(note.due - self.lookahead, self._stop):
+                    return
+                self.timing.margins.append(note.due - self.clock.now())
+                for output in self.outputs:
+                    output.note(note)
+            self.phrases_played += 1
+            self._relay_messages()
+        self.clock.sleep_until(end + RING_OUT, self._stop)
+
+    def _at(self, beat: float) -> float:
+        return self.origin + self.tempo.seconds(beat)
+
+    def _timed_notes(self, phrase: Phrase) -> list[TimedNote]:
+        notes = []
+        for event in phrase.events():
+            due = self._at(event.start)
+            notes.append(TimedNote(event, due, self._at(event.start + event.duration) - due))
+        return sorted(notes, key=lambda note: note.due)
+
+    def _relay_messages(self) -> None:
+        for output in self.outputs:
+            for message in output.drain_messages():
+                self.on_message(message)

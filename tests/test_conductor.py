@@ -1,0 +1,123 @@
+"""The conductor on a virtual clock: the same code as live, as fast as it can run."""
+
+import pytest
+
+from ensemble.clock import VirtualClock
+from ensemble.conductor import Conductor
+from ensemble.errors import UserError
+from ensemble.outputs.base import Output
+from ensemble.script import parse_script, script_phrases
+from ensemble.session import Session
+
+SCRIPT = "seed C4 E4 G4 _\nspawn 2\nwait 2\ntempo 60\nwait 1\n"  # 2 phrases of 1 s, then 1 of 2 s
+
+
+class Recorder(Output):
+    name = "recorder"
+
+    def __init__(self, clock, fail_to_open=False):
+        super().__init__()
+        self.clock, self.fail_to_open = clock, fail_to_open
+        self.log = []
+        self.closed = False
+
+    def open(self, clock):
+        if self.fail_to_open:
+            raise UserError("recorder: no such device")
+
+    def phrase(self, phrase, start):
+        self.log.append(("phrase", phrase.index, start, self.clock.now()))
+
+    def note(self, note):
+        self.log.append(("note", note.event.voice, note.due, self.clock.now(), note.duration))
+
+    def close(self):
+        self.closed = True
+
+
+def _conduct(script=SCRIPT, lookahead=0.1, outputs=None):
+    clock = VirtualClock(start=100.0)
+    session = Session(seed=0)
+    phrases = script_phrases(parse_script(script), session)
+    outputs = outputs or [Recorder(clock)]
+    conductor = Conductor(phrases, session.tempo, outputs, clock, lookahead=lookahead, on_message=print)
+    conductor.run()
+    return conductor, outputs[0], session
+
+
+def test_phrases_and_notes_are_handed_over_a_lookahead_before_they_sound():
+    conductor, recorder, _ = _conduct()
+    origin = conductor.origin
+    phrases = [entry for entry in recorder.log if entry[0] == "phrase"]
+    assert [(index, start - origin) for _, index, start, _ in phrases] == [(0, 0.0), (1, 1.0), (2, 2.0)]
+    assert all(handed == pytest.approx(start - 0.1) for _, _, start, handed in phrases)
+    notes = [entry for entry in recorder.log if entry[0] == "note"]
+    assert all(handed == pytest.approx(due - 0.1) for _, _, due, handed, _ in notes)
+    assert conductor.timing.late == 0 and min(conductor.timing.margins) == pytest.approx(0.1)
+
+
+def test_due_times_come_from_logical_time_across_a_tempo_change():
+    conductor, recorder, _ = _conduct()
+    notes = [entry for entry in recorder.log if entry[0] == "note"]
+    dues = {round(due - conductor.origin, 6) for _, _, due, _, _ in notes}
+    # 120 bpm: steps of 0.25 s in phrases 0 and 1; 60 bpm: steps of 0.5 s in phrase 2
+    assert dues <= {0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5}
+    assert {0.0, 1.0, 2.0} <= dues
+    durations = {round(duration, 6) for _, _, due, _, duration in notes if due - conductor.origin >= 2}
+    assert durations == {0.5}
+
+
+def test_the_next_phrase_is_composed_before_the_current_one_plays():
+    clock = VirtualClock()
+    session = Session(seed=0)
+    composed_at = []
+
+    def phrases():
+        for phrase in script_phrases(parse_script(SCRIPT), session):
+            composed_at.append(clock.now())
+            yield phrase
+
+    recorder = Recorder(clock)
+    conductor = Conductor(phrases(), session.tempo, [recorder], clock, lookahead=0.1)
+    conductor.run()
+    starts = [entry[2] for entry in recorder.log if entry[0] == "phrase"]
+    assert all(composed <= start - 0.1 for composed, start in zip(composed_at[1:], starts, strict=False))
+
+
+def test_outputs_are_closed_at_the_end():
+    _, recorder, _ = _conduct()
+    assert recorder.closed
+
+
+def test_an_output_that_cannot_open_is_reported_and_the_others_play(capsys):
+    clock = VirtualClock()
+    session = Session(seed=0)
+    broken, working = Recorder(clock, fail_to_open=True), Recorder(clock)
+    Conductor(script_phrases(parse_script(SCRIPT), session), session.tempo, [broken, working], clock).run()
+    assert "recorder: no such device" in capsys.readouterr().out
+    assert working.log and not broken.log
+
+
+def test_with_no_output_at_all_it_says_so():
+    clock = VirtualClock()
+    with pytest.raises(UserError, match="no output could be opened"):
+        _conduct(outputs=[Recorder(clock, fail_to_open=True)])
+
+
+def test_stop_ends_the_performance_early():
+    clock = VirtualClock()
+    session = Session(seed=0)
+    recorder = Recorder(clock)
+    conductor = Conductor(script_phrases(parse_script("spawn 1\nwait 100\n"), session), session.tempo,
+                          [recorder], clock)
+
+    original = recorder.phrase
+
+    def phrase_then_stop(phrase, start):
+        original(phrase, start)
+        if phrase.index == 2:
+            conductor.stop()
+
+    recorder.phrase = phrase_then_stop
+    conductor.run()
+    assert conductor.phrases_played == 2 and recorder.closed
