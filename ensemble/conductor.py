@@ -96,6 +96,8 @@ class Conductor:
                     output.note(note)
             self.phrases_played += 1
             self._relay_messages()
+        for output in self.outputs:
+            output.end(end)
         self.clock.sleep_until(end + RING_OUT, self._stop)
 
     def _at(self, beat: float) -> float:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ensemble.errors import UserError
+from ensemble.events import Sound
 from ensemble.hyperparams import Hyperparameters
 from ensemble.learning import QBank
 from ensemble.melody import Melody
@@ -82,6 +83,10 @@ class Ensemble:
 
     def hyperparameters(self, name: str) -> Hyperparameters:
         return self._bank.hyper[self._row(name)]
+
+    def sound(self, name: str) -> Sound:
+        hyper = self.hyperparameters(name)
+        return Sound(hyper.voice, hyper.amp, hyper.pan, hyper.cutoff)
 
     def epsilon(self, name: str) -> float:
         return float(self._bank.epsilon[self._row(name)])

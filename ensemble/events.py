@@ -8,12 +8,23 @@ from ensemble.melody import REST
 
 
 @dataclass(frozen=True)
+class Sound:
+    """How an agent sounds: its voice (e.g. "saw") and the settings every output can use."""
+
+    voice: str = "saw"
+    amp: float = 1.0
+    pan: float = 0.0
+    cutoff: float = 2400.0
+
+
+@dataclass(frozen=True)
 class NoteEvent:
-    voice: str  # the agent that plays it
+    agent: str  # who plays it
     start: float  # beats, from the start of the performance
     duration: float  # beats
     note: int  # MIDI
     velocity: int = 100
+    sound: Sound = Sound()
 
 
 @dataclass(frozen=True)
@@ -21,8 +32,8 @@ class Part:
     """One agent's heard attempt in a phrase."""
 
     agent: str
-    voice: str  # a voice template name, e.g. "saw"
     notes: tuple[int, ...]
+    sound: Sound = Sound()
 
 
 @dataclass(frozen=True)
@@ -46,7 +57,8 @@ class Phrase:
 
     def events(self) -> list[NoteEvent]:
         return [
-            NoteEvent(part.agent, self.start_beat + i * self.step_beats, self.step_beats, note)
+            NoteEvent(part.agent, self.start_beat + i * self.step_beats, self.step_beats, note,
+                      sound=part.sound)
             for part in self.parts
             for i, note in enumerate(part.notes)
             if note != REST

@@ -30,6 +30,9 @@ class Hyperparameters:
     init: str = "zero"
     practice: int = 0
     voice: str = "saw"
+    amp: float = 1.0  # relative loudness
+    pan: float = 0.0  # -1 left .. 1 right (SuperCollider)
+    cutoff: float = 2400.0  # low-pass cutoff in Hz, the brightness of the voice
 
     @property
     def actions(self) -> tuple[int, ...]:
@@ -99,6 +102,9 @@ SPECS: dict[str, _Spec] = {
     "init": _Spec(_choice(INITS), " | ".join(INITS)),
     "practice": _Spec(_number(int, 0, 64), "a whole number from 0 to 64"),
     "voice": _Spec(_choice(VOICES), " | ".join(VOICES)),
+    "amp": _Spec(_number(float, 0.0, 2.0), "a number from 0 to 2 (1 = as loud as the others)"),
+    "pan": _Spec(_number(float, -1.0, 1.0), "a number from -1 (left) to 1 (right)"),
+    "cutoff": _Spec(_number(float, 100.0, 12000.0), "a frequency in Hz from 100 to 12000"),
 }
 
 

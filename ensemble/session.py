@@ -67,8 +67,7 @@ class Session:
             start_beat=self.beat,
             step_beats=self.step_beats,
             tempo=self.tempo.bpm,
-            parts=tuple(Part(a.agent, self.ensemble.hyperparameters(a.agent).voice, a.played)
-                        for a in attempts if a.heard),
+            parts=tuple(Part(a.agent, a.played, self.ensemble.sound(a.agent)) for a in attempts if a.heard),
             n_steps=len(self.ensemble.melody),
         )
         self.phrase_index += 1

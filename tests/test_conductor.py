@@ -29,7 +29,7 @@ class Recorder(Output):
         self.log.append(("phrase", phrase.index, start, self.clock.now()))
 
     def note(self, note):
-        self.log.append(("note", note.event.voice, note.due, self.clock.now(), note.duration))
+        self.log.append(("note", note.event.agent, note.due, self.clock.now(), note.duration))
 
     def close(self):
         self.closed = True

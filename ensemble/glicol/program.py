@@ -23,9 +23,9 @@ class Voice:
     template: str  # the nodes between `seq` and the level, with {attack} and {decay}
     gain: float = 1.0
 
-    def nodes(self, step_seconds: float) -> str:
+    def nodes(self, step_seconds: float, cutoff: float = 2400.0) -> str:
         decay = max(0.01, round(step_seconds * 0.9, 4))
-        return self.template.format(attack=ATTACK_SECONDS, decay=decay)
+        return self.template.format(attack=ATTACK_SECONDS, decay=decay, cutoff=f"{cutoff:.1f}")
 
 
 def parse_voice(name: str, text: str) -> Voice:
@@ -47,7 +47,8 @@ def parse_voice(name: str, text: str) -> Voice:
     try:
         voice.nodes(0.25)
     except (KeyError, IndexError, ValueError):
-        raise UserError(f"voice '{name}' may only use the placeholders {{attack}} and {{decay}}") from None
+        raise UserError(f"voice '{name}' may only use the placeholders "
+                        "{attack}, {decay} and {cutoff}") from None
     return voice
 
 
@@ -69,7 +70,7 @@ _INAUDIBLE_NOTE = 1
 
 
 def chain(name: str, notes: Iterable[int], voice: Voice, step_seconds: float, level: float,
-          new: bool = False) -> str:
+          cutoff: float = 2400.0, new: bool = False) -> str:
     """One chain line. The level is divided by the loudest note's ratio so none peaks above it.
 
     `new`: the chain is being created, so a rest on its first step must be made inaudible.
@@ -80,4 +81,4 @@ def chain(name: str, notes: Iterable[int], voice: Voice, step_seconds: float, le
         tokens[0] = str(_INAUDIBLE_NOTE)
     sounding = [pitch_ratio(n) for n in notes if n != REST]
     gain = level * voice.gain / max(sounding, default=1.0)
-    return f"{name}: seq {' '.join(tokens)} >> {voice.nodes(step_seconds)} >> mul {gain:.6f}"
+    return f"{name}: seq {' '.join(tokens)} >> {voice.nodes(step_seconds, cutoff)} >> mul {gain:.6f}"

@@ -30,6 +30,9 @@ class Output:
     def note(self, note: TimedNote) -> None:
         """One note, handed over ahead of its due time."""
 
+    def end(self, at: float) -> None:
+        """The performance ends at clock time `at`: nothing new starts after it."""
+
     def close(self) -> None:
         """Stop: nothing may be left sounding."""
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ensemble.events import Part, Phrase
+from ensemble.events import Part, Phrase, Sound
 from ensemble.glicol.engine import BLOCK, SAMPLE_RATE, GlicolEngine
 from ensemble.glicol.program import Voice, chain
 from ensemble.melody import REST
@@ -31,7 +31,7 @@ class _Shape:
     n_steps: int
     phrase_samples: int
     step_seconds: float
-    voices: tuple[tuple[str, str], ...]  # (agent, voice) per chain
+    sounds: tuple[tuple[str, Sound], ...]  # (agent, sound) per chain
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class GlicolSequencer:
             n_steps=phrase.n_steps,
             phrase_samples=round(phrase.beats * 60.0 / phrase.tempo * SAMPLE_RATE),
             step_seconds=phrase.step_seconds,
-            voices=tuple((p.agent, p.voice) for p in phrase.parts),
+            sounds=tuple((p.agent, p.sound) for p in phrase.parts),
         )
         self._queue.append(_Cue(start_sample, shape, phrase.parts))
 
@@ -80,7 +80,7 @@ class GlicolSequencer:
         shape = last.shape if last else self._shape
         if shape is None:
             return
-        rests = tuple(Part(agent, voice, (REST,) * shape.n_steps) for agent, voice in shape.voices)
+        rests = tuple(Part(agent, (REST,) * shape.n_steps, sound) for agent, sound in shape.sounds)
         self._queue.append(_Cue(start_sample, shape, rests))
 
     def render(self, n_blocks: int) -> np.ndarray:
@@ -154,7 +154,7 @@ class GlicolSequencer:
             return ""
         level = LEVEL / np.sqrt(len(cue.parts))
         return "\n".join(
-            chain(f"{part.agent}_{self._generation}", part.notes, self.voices[part.voice],
-                  cue.shape.step_seconds, level, new=new_generation)
+            chain(f"{part.agent}_{self._generation}", part.notes, self.voices[part.sound.voice],
+                  cue.shape.step_seconds, level * part.sound.amp, part.sound.cutoff, new=new_generation)
             for part in cue.parts
         )

@@ -5,7 +5,7 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from ensemble.events import Part, Phrase
+from ensemble.events import Part, Phrase, Sound
 from ensemble.glicol.engine import BLOCK, GlicolEngine
 from ensemble.glicol.program import load_voices
 from ensemble.melody import REST
@@ -39,7 +39,7 @@ def _play(phrases, starts, tail_blocks=200):
 
 def test_notes_start_on_the_step_grid_phrase_after_phrase():
     melody = (60, REST, 64, 67)
-    phrases = [_phrase(i, [Part("a0", "square", melody)]) for i in range(3)]
+    phrases = [_phrase(i, [Part("a0", melody, Sound("square"))]) for i in range(3)]
     audio, sequencer = _play(phrases, [i * 4 * 4410 for i in range(3)])
     expected = [start + 1 + k * 4410 for start in sequencer.phrase_starts[:3] for k in (0, 2, 3)]
     assert sequencer.phrase_starts[:3] == [0, 17640, 35280]
@@ -47,8 +47,8 @@ def test_notes_start_on_the_step_grid_phrase_after_phrase():
 
 
 def test_an_agent_that_arrives_mid_performance_joins_the_grid_within_one_block():
-    one = [Part("a0", "square", (60, 62, 64, REST))]
-    two = [*one, Part("a1", "tri", (72, 74, 76, REST))]
+    one = [Part("a0", (60, 62, 64, REST), Sound("square"))]
+    two = [*one, Part("a1", (72, 74, 76, REST), Sound("tri"))]
     starts = [i * 4 * 4410 for i in range(3)]
     audio, sequencer = _play([_phrase(0, one), _phrase(1, two), _phrase(2, two)], starts)
     arrival, last = sequencer.phrase_starts[1], sequencer.phrase_starts[2]
@@ -59,13 +59,13 @@ def test_an_agent_that_arrives_mid_performance_joins_the_grid_within_one_block()
 
 
 def test_a_phrase_of_rests_is_silent_even_for_a_new_chain():
-    silent = [Part("a0", "saw", (REST,) * 4)]
+    silent = [Part("a0", (REST,) * 4, Sound("saw"))]
     audio, _ = _play([_phrase(0, silent)], [0], tail_blocks=0)
     assert np.abs(audio).max() < 0.02  # the engine's creation blip is moved below hearing
 
 
 def test_a_tempo_change_starts_a_new_grid_at_the_phrase_boundary():
-    melody = [Part("a0", "square", (60, 62, 64, REST))]
+    melody = [Part("a0", (60, 62, 64, REST), Sound("square"))]
     first, second = _phrase(0, melody), Phrase(1, 1.0, STEP, 100.0, tuple(melody), 4)
     audio, sequencer = _play([first, second], [0, 17640])
     step_at_100 = round(STEP * 60 / 100 * 44100)
@@ -77,7 +77,7 @@ def test_a_tempo_change_starts_a_new_grid_at_the_phrase_boundary():
 def test_after_an_engine_trap_the_next_phrase_is_back_on_the_grid():
     messages = []
     sequencer = GlicolSequencer(GlicolEngine(on_message=messages.append), load_voices())
-    melody = [Part("a0", "square", (60, 62, 64, REST))]
+    melody = [Part("a0", (60, 62, 64, REST), Sound("square"))]
     chunks = []
     for index in range(3):
         sequencer.schedule(_phrase(index, melody), index * 4 * 4410)
