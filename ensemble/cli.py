@@ -52,6 +52,30 @@ def _render_command(args: argparse.Namespace) -> int:
     return _render(Path(args.script), Path(args.out), args.seed)
 
 
+def _play(args: argparse.Namespace) -> int:
+    from ensemble.clock import RealtimeClock
+    from ensemble.conductor import Conductor
+    from ensemble.outputs.spec import parse_output
+    from ensemble.render import check_script
+    from ensemble.script import load_script, script_phrases
+    from ensemble.session import Session
+
+    if args.lookahead <= 0 or args.lookahead > 2:
+        raise UserError(f"--lookahead must be between 0 and 2 seconds, not {args.lookahead:g}")
+    lines = load_script(Path(args.script))
+    check_script(lines, args.seed, args.script)
+    outputs = [parse_output(spec) for spec in dict.fromkeys(args.to or ["glicol"])]
+    session = Session(seed=args.seed, on_message=_message)
+    conductor = Conductor(script_phrases(lines, session), session.tempo, outputs, RealtimeClock(),
+                          lookahead=args.lookahead, on_message=_message)
+    try:
+        conductor.run()
+    except KeyboardInterrupt:
+        conductor.stop()  # outputs were closed on the way out: nothing is left sounding
+    print(f"played {conductor.phrases_played} phrases on {', '.join(o.name for o in conductor.outputs)}")
+    return 0
+
+
 def _engine_fetch(_: argparse.Namespace) -> int:
     from ensemble.glicol.engine import GlicolEngine
     from ensemble.glicol.fetch import wasm_path
@@ -78,6 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--out", required=True, help="WAV file to write")
     render.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     render.set_defaults(run=_render_command)
+
+    play = commands.add_parser("play", help="play a performance script live")
+    play.add_argument("script", help="a performance script (one command per line)")
+    play.add_argument("--to", action="append", metavar="OUTPUT",
+                      help="glicol (the sound card, default), sc or sc:HOST:PORT (SuperCollider); repeatable")
+    play.add_argument("--lookahead", type=float, default=0.15,
+                      help="seconds between handing a note to the outputs and its sounding (default 0.15)")
+    play.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
+    play.set_defaults(run=_play)
 
     engine = commands.add_parser("engine", help="set up the Glicol engine")
     engine_commands = engine.add_subparsers(dest="engine_command", required=True, metavar="ACTION")

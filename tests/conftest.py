@@ -1,6 +1,8 @@
 import os
+from collections.abc import Iterator
 
 import pytest
+import services
 
 from ensemble.errors import UserError
 
@@ -16,3 +18,28 @@ def glicol() -> None:
         if os.environ.get("CI"):
             pytest.fail(f"the Glicol engine is required in CI: {error}")
         pytest.skip(f"Glicol engine unavailable ({error})")
+
+def _require_binaries() -> None:
+    """Real servers or nothing: in CI a missing binary fails the run, elsewhere it skips."""
+    missing = services.missing_binaries()
+    if not missing:
+        return
+    reason = f"not installed: {', '.join(missing)}; install with `{services.APT_INSTALL}`"
+    if os.environ.get("CI"):
+        pytest.fail(f"the SuperCollider tests need their servers in CI: {reason}")
+    pytest.skip(f"SuperCollider servers {reason}")
+
+
+@pytest.fixture(scope="session")
+def jack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.Jack]:
+    """A running jackd (dummy driver, 44.1 kHz, 256 frames) under its own server name."""
+    _require_binaries()
+    with services.Jack(directory=tmp_path_factory.mktemp("jack")) as server:
+        yield server
+
+
+@pytest.fixture
+def scsynth(jack: services.Jack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.Scsynth]:
+    """A fresh scsynth on a free UDP port of 127.0.0.1, answering /status; killed afterwards."""
+    with services.Scsynth(jack, directory=tmp_path_factory.mktemp("scsynth")) as server:
+        yield server

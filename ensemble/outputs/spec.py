@@ -1,0 +1,26 @@
+"""`--to` destinations: `glicol`, `sc`, `sc:HOST:PORT` -> output objects."""
+
+from __future__ import annotations
+
+from ensemble.errors import UserError
+from ensemble.outputs.base import Output
+
+KINDS = ("glicol", "sc")
+
+
+def parse_output(spec: str) -> Output:
+    kind, _, rest = spec.partition(":")
+    if kind == "glicol" and not rest:
+        from ensemble.outputs.audio import GlicolAudioOutput
+
+        return GlicolAudioOutput()
+    if kind == "sc":
+        from ensemble.outputs.supercollider import DEFAULT_PORT, SuperColliderOutput
+
+        host, _, port = rest.rpartition(":") if rest.count(":") == 1 else (rest, "", "")
+        if not rest:
+            return SuperColliderOutput()
+        if not port.isdigit() or not 0 < int(port) < 65536 or not host:
+            raise UserError(f"'{spec}': write sc, or sc:HOST:PORT (e.g. sc:127.0.0.1:{DEFAULT_PORT})")
+        return SuperColliderOutput(host, int(port))
+    raise UserError(f"unknown output '{spec}' (outputs: glicol, sc, sc:HOST:PORT)")

@@ -1,0 +1,1 @@
+"""SuperCollider SynthDefs built and encoded in Python, so that scsynth needs no sclang."""
