@@ -266,3 +266,48 @@ class Scsynth:
         self.stop()
         if self.own_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class ServerRecording:
+    """Records a running scsynth's two output channels to a WAV, from a known Unix time.
+
+    Uses ensemble's own `ensemble_recorder` SynthDef (DiskOut of the output bus) at the tail
+    of the root group, so it runs after every voice. `started_at` is when sample 0 was taken.
+    """
+
+    BUFFER, NODE = 900, 900_000
+
+    def __init__(self, scsynth: Scsynth, path: Path, recorder_synthdef: bytes) -> None:
+        self.path = path
+        self.client = scsynth.client()
+        self.recorder_synthdef = recorder_synthdef
+        self.started_at = 0.0
+
+    def __enter__(self) -> ServerRecording:
+        from pythonosc.osc_bundle_builder import OscBundleBuilder
+
+        client = self.client
+        client.send("/d_recv", self.recorder_synthdef)
+        client.wait_for("/done", "/d_recv")
+        client.send("/b_alloc", self.BUFFER, 65536, 2)
+        client.wait_for("/done", "/b_alloc", self.BUFFER)
+        client.send("/b_write", self.BUFFER, str(self.path), "wav", "int16", 0, 0, 1)
+        client.wait_for("/done", "/b_write", self.BUFFER)
+        self.started_at = time.time() + 0.1
+        start = OscMessageBuilder("/s_new")
+        for arg in ("ensemble_recorder", self.NODE, 1, 0, "bufnum", self.BUFFER):  # 1: tail of group 0
+            start.add_arg(arg)
+        bundle = OscBundleBuilder(self.started_at)
+        bundle.add_content(start.build())
+        client.send_raw(bundle.build().dgram)
+        time.sleep(0.15)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        client = self.client
+        client.send("/n_free", self.NODE)
+        client.send("/sync", 7)
+        client.wait_for("/synced", 7)
+        client.send("/b_close", self.BUFFER)
+        client.wait_for("/done", "/b_close", self.BUFFER)
+        client.close()
