@@ -90,10 +90,15 @@ class GlicolAudioOutput(Output):
         self._inbox.append((None, self._sample_at(at)))
 
     def close(self) -> None:
-        if self._stream is not None:
-            self._stream.abort()  # now, not after the buffers drain: the conductor rang out already
-            self._stream.close()
-            self._stream = None
+        if self._stream is None:
+            return
+        self._stream.abort()  # now, not after the buffers drain: the conductor rang out already
+        self._stream.close()
+        self._stream = None
+        stats = self.stats
+        seconds = stats.calls * FRAMES / SAMPLE_RATE
+        self.report(f"{seconds:.1f} s of audio, {stats.underflows} underruns, slowest callback "
+                    f"{1000 * stats.worst_seconds:.2f} ms of {1000 * stats.budget_seconds:.2f} ms")
 
     def _sample_at(self, when: float) -> int:
         assert self._first_sample_time is not None

@@ -5,9 +5,9 @@ import time
 
 import numpy as np
 import pytest
+from audio_analysis import dominant_midi, read_wav
 from services import ServerRecording
 
-from audio_analysis import dominant_midi, read_wav
 from ensemble.clock import RealtimeClock
 from ensemble.conductor import Conductor
 from ensemble.outputs.base import Output
@@ -45,8 +45,9 @@ def _perform(sc, phrases, lookahead=0.1, during=None, tempo=120):
     session = Session(seed=0)
     listener = Listener()
     clock = RealtimeClock()
-    conductor = Conductor(script_phrases(parse_script(SCRIPT.format(phrases=phrases, tempo=tempo)), session), session.tempo,
-                          [sc, listener], clock, lookahead=lookahead, on_message=messages.append)
+    phrases_played = script_phrases(parse_script(SCRIPT.format(phrases=phrases, tempo=tempo)), session)
+    conductor = Conductor(phrases_played, session.tempo, [sc, listener], clock, lookahead=lookahead,
+                          on_message=messages.append)
     thread = threading.Thread(target=conductor.run)
     thread.start()
     if during:
