@@ -23,7 +23,8 @@ def _play(tmp_path, env, phrases):
 def test_ten_seconds_of_eight_agents_without_an_underrun(jack, tmp_path):
     result = _play(tmp_path, jack.env, phrases=6)  # 6 phrases of 4 beats at 140 bpm: 10.3 s
     assert result.returncode == 0, result.stderr
-    summary = [line for line in result.stderr.splitlines() if line.startswith("glicol: ") and "underrun" in line]
+    lines = result.stderr.splitlines()
+    summary = [line for line in lines if line.startswith("glicol: ") and "underrun" in line]
     assert len(summary) == 1 and " 0 underruns" in summary[0], result.stderr
     seconds = float(summary[0].split()[1])
     assert seconds > 10.0
