@@ -8,17 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ensemble import commands as cmd
-from ensemble.audio.limiter import Limiter
-from ensemble.audio.wavfile import WavWriter
+from ensemble.clock import VirtualClock
+from ensemble.conductor import Conductor
 from ensemble.errors import UserError
-from ensemble.glicol.engine import BLOCK, SAMPLE_RATE, GlicolEngine
-from ensemble.glicol.program import load_voices
-from ensemble.outputs.glicol import GlicolSequencer
+from ensemble.glicol.engine import SAMPLE_RATE, GlicolEngine
+from ensemble.outputs.wavfile import GlicolWavOutput
 from ensemble.progress import Progress
 from ensemble.script import ScriptLine, script_phrases
 from ensemble.session import Session
-
-TAIL_SECONDS = 0.5  # after the last phrase, let the last notes ring out
 
 
 @dataclass
@@ -54,32 +51,23 @@ def check_script(lines: list[ScriptLine], seed: int, name: str) -> None:
 def render_script(lines: list[ScriptLine], out: Path, *, seed: int = 0, name: str = "<script>",
                   engine: GlicolEngine | None = None, show_progress: bool = True,
                   on_message: Callable[[str], None] = print) -> RenderResult:
+    """Render through the conductor on a virtual clock: the live code path, as fast as it goes."""
     check_script(lines, seed, name)
     started = time.perf_counter()
     session = Session(seed=seed, on_message=on_message)
-    sequencer = GlicolSequencer(engine or GlicolEngine(on_message=on_message), load_voices())
-    limiter = Limiter()
     total = sum(line.command.phrases for line in lines if isinstance(line.command, cmd.Wait))
     progress = Progress(total, f"rendering {out.name}") if show_progress else None
-    done = 0
-    with WavWriter(out, SAMPLE_RATE) as wav:
 
-        def render_until(block: int) -> None:
-            count = block - sequencer.blocks_done
-            if count > 0:
-                wav.write(limiter.process(sequencer.render(count)))
+    def phrase_done(index: int) -> None:
+        if progress:
+            progress.update(index + 1, f"phrase {index + 1}/{total}")
 
-        for phrase in script_phrases(lines, session):
-            sequencer.schedule(phrase, round(session.seconds(phrase.start_beat) * SAMPLE_RATE))
-            render_until(sequencer.hungry_at())
-            done += 1
-            if progress:
-                progress.update(done, f"phrase {done}/{total}")
-        end = round(session.seconds(session.beat) * SAMPLE_RATE)
-        sequencer.silence_from(end)
-        render_until(-(-(end + int(TAIL_SECONDS * SAMPLE_RATE)) // BLOCK))
-        audio_seconds = wav.frames / SAMPLE_RATE
+    wav = GlicolWavOutput(out, engine, on_phrase=phrase_done)
+    conductor = Conductor(script_phrases(lines, session), session.tempo, [wav], VirtualClock(),
+                          on_message=on_message)
+    conductor.run()
+    audio_seconds = wav.frames / SAMPLE_RATE
     wall = time.perf_counter() - started
     if progress:
         progress.finish(f"{audio_seconds:.1f}s of audio at {audio_seconds / wall:.0f}x real time")
-    return RenderResult(out, audio_seconds, wall, sequencer.phrase_starts[:total], session)
+    return RenderResult(out, audio_seconds, wall, wav.phrase_starts[:total], session)

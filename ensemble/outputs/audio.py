@@ -21,8 +21,8 @@ from ensemble.errors import UserError
 from ensemble.events import Phrase
 from ensemble.glicol.engine import BLOCK, SAMPLE_RATE, GlicolEngine
 from ensemble.glicol.program import load_voices
+from ensemble.glicol.sequencer import GlicolSequencer
 from ensemble.outputs.base import Output
-from ensemble.outputs.glicol import GlicolSequencer
 
 FRAMES = 2 * BLOCK  # per callback: 5.8 ms at 44.1 kHz
 SUGGESTION = "try --to sc, --to midi, or `ensemble render` to make a WAV"

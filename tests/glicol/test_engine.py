@@ -62,7 +62,7 @@ def test_a_trap_restarts_the_engine_and_the_music_continues():
 
 
 def test_a_bar_spans_exactly_the_samples_asked_for():
-    from ensemble.outputs.glicol import bpm_for_bar
+    from ensemble.glicol.sequencer import bpm_for_bar
 
     engine, _ = _engine()
     engine.set_bpm(bpm_for_bar(4 * 9973))  # 4 steps of a prime number of samples

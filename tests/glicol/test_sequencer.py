@@ -8,8 +8,8 @@ import pytest
 from ensemble.events import Part, Phrase, Sound
 from ensemble.glicol.engine import BLOCK, GlicolEngine
 from ensemble.glicol.program import load_voices
+from ensemble.glicol.sequencer import GlicolSequencer
 from ensemble.melody import REST
-from ensemble.outputs.glicol import GlicolSequencer
 
 pytestmark = pytest.mark.usefixtures("glicol")
 STEP = 0.25  # beats; at 150 bpm a step is 4410 samples

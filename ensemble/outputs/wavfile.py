@@ -1,0 +1,70 @@
+"""Offline: the Glicol engine rendered to a WAV file, as fast as the conductor's virtual clock allows.
+
+Driven by the same conductor as the live outputs; audio is rendered only up to the point where
+the next phrase is needed, so a performance of any length streams to disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ensemble.audio.limiter import Limiter
+from ensemble.audio.wavfile import WavWriter
+from ensemble.clock import Clock
+from ensemble.events import Phrase
+from ensemble.glicol.engine import BLOCK, SAMPLE_RATE, GlicolEngine
+from ensemble.glicol.program import load_voices
+from ensemble.glicol.sequencer import GlicolSequencer
+from ensemble.outputs.base import Output
+
+TAIL_SECONDS = 0.5  # after the last phrase, let the last notes ring out
+
+
+class GlicolWavOutput(Output):
+    name = "wav"
+
+    def __init__(self, path: Path, engine: GlicolEngine | None = None,
+                 on_phrase: Callable[[int], None] = lambda index: None) -> None:
+        super().__init__()
+        self.path = path
+        self.on_phrase = on_phrase
+        self._engine = engine
+        self._first_start: float | None = None  # clock time of sample 0
+
+    @property
+    def frames(self) -> int:
+        return self._wav.frames
+
+    @property
+    def phrase_starts(self) -> list[int]:
+        """The sample at which each phrase begins in the file."""
+        return self._sequencer.phrase_starts
+
+    def open(self, clock: Clock) -> None:
+        self._wav = WavWriter(self.path, SAMPLE_RATE)
+        self._sequencer = GlicolSequencer(self._engine or GlicolEngine(on_message=self.report), load_voices())
+        self._limiter = Limiter()
+
+    def phrase(self, phrase: Phrase, start: float) -> None:
+        self._sequencer.schedule(phrase, self._sample_at(start))
+        self._render_until(self._sequencer.hungry_at())
+        self.on_phrase(phrase.index)
+
+    def end(self, at: float) -> None:
+        end = self._sample_at(at)
+        self._sequencer.silence_from(end)
+        self._render_until(-(-(end + int(TAIL_SECONDS * SAMPLE_RATE)) // BLOCK))
+
+    def close(self) -> None:
+        self._wav.close()
+
+    def _sample_at(self, when: float) -> int:
+        if self._first_start is None:
+            self._first_start = when
+        return round((when - self._first_start) * SAMPLE_RATE)
+
+    def _render_until(self, block: int) -> None:
+        count = block - self._sequencer.blocks_done
+        if count > 0:
+            self._wav.write(self._limiter.process(self._sequencer.render(count)))
