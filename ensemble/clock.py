@@ -23,6 +23,11 @@ class Clock(Protocol):
 class RealtimeClock:
     """`time.monotonic()`: sleeps on an event, so that stopping wakes it at once."""
 
+    def __init__(self) -> None:
+        # Read once: re-reading both clocks on every call would let a thread switch between
+        # the two reads shift a time tag by tens of microseconds.
+        self._unix_offset = time.time() - time.monotonic()
+
     def now(self) -> float:
         return time.monotonic()
 
@@ -34,7 +39,7 @@ class RealtimeClock:
 
     def unix(self, when: float) -> float:
         """The wall-clock (Unix) time of a monotonic instant, e.g. for OSC time tags."""
-        return when + (time.time() - time.monotonic())
+        return when + self._unix_offset
 
 
 class VirtualClock:

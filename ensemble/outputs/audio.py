@@ -1,11 +1,16 @@
-"""Live audio: the Glicol engine rendered inside the sound card's callback (sounddevice).
+"""Live audio: the Glicol engine, rendered a few callbacks ahead, played through sounddevice.
 
-The conductor's thread only drops phrases into an inbox; the callback takes them from
-there, lands them on the sample grid and renders, so nothing it waits for can block it.
+A render thread pulls blocks from the engine into a short queue (about 23 ms) that the sound
+card's callback empties. The engine's slow moments, parsing a new program for 64 chains at a
+phrase boundary, then cost the queue some slack instead of costing the callback its deadline;
+and the engine runs outside the GIL (wasmtime calls through ctypes), beside the Python that
+composes the next phrase. The conductor only drops phrases into an inbox, so nothing it does
+can block either thread.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import deque
@@ -25,24 +30,25 @@ from ensemble.glicol.sequencer import GlicolSequencer
 from ensemble.outputs.base import Output
 
 FRAMES = 2 * BLOCK  # per callback: 5.8 ms at 44.1 kHz
+AHEAD = 4  # callbacks' worth of audio rendered ahead of the sound card
+SWITCH_INTERVAL = 0.0005  # the callback must not wait Python's default 5 ms for the GIL
 SUGGESTION = "try --to sc, --to midi, or `ensemble render` to make a WAV"
 
 
 @dataclass
-class CallbackStats:
-    calls: int = 0
-    underflows: int = 0
-    worst_seconds: float = 0.0
-    durations: deque[float] = field(default_factory=lambda: deque(maxlen=100_000), repr=False)
-    loudest: float = 0.0  # peak sample seen, after the limiter
+class AudioStats:
+    callbacks: int = 0
+    underflows: int = 0  # PortAudio said the device ran dry
+    starved: int = 0  # the render thread had nothing ready: a callback of silence
+    worst_callback: float = 0.0  # seconds
+    worst_render: float = 0.0  # seconds to render one callback's worth
+    loudest: float = 0.0  # peak sample rendered, after the limiter
+    callback_times: deque[float] = field(default_factory=lambda: deque(maxlen=100_000), repr=False)
+    render_times: deque[float] = field(default_factory=lambda: deque(maxlen=100_000), repr=False)
 
     @property
-    def budget_seconds(self) -> float:
+    def budget(self) -> float:
         return FRAMES / SAMPLE_RATE
-
-    @property
-    def worst_share(self) -> float:
-        return self.worst_seconds / self.budget_seconds
 
 
 def _sounddevice() -> ModuleType:
@@ -60,17 +66,24 @@ class GlicolAudioOutput(Output):
     def __init__(self, device: int | str | None = None) -> None:
         super().__init__()
         self.device = device
-        self.stats = CallbackStats()
-        self._inbox: deque[tuple[Phrase | None, int]] = deque()
+        self.stats = AudioStats()
+        self._inbox: deque[tuple[Phrase | None, float]] = deque()  # (phrase or end, clock time)
+        self._ready: deque[np.ndarray] = deque()  # rendered chunks, (FRAMES, 2) float32
+        self._wanted = threading.Event()  # the callback took a chunk: render another
+        self._stopping = threading.Event()
+        self._playing = threading.Event()
         self._first_sample_time: float | None = None
-        self._running = threading.Event()
         self._stream: Any = None
+        self._renderer: threading.Thread | None = None
 
     def open(self, clock: Clock) -> None:
         sounddevice = _sounddevice()
         self._clock = clock
         self._sequencer = GlicolSequencer(GlicolEngine(on_message=self.report), load_voices())
         self._limiter = Limiter()
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+        self._renderer = threading.Thread(target=self._render_loop, name="glicol-render", daemon=True)
+        self._renderer.start()
         try:
             self._stream = sounddevice.OutputStream(
                 samplerate=SAMPLE_RATE, blocksize=FRAMES, channels=2, dtype="float32",
@@ -78,16 +91,17 @@ class GlicolAudioOutput(Output):
             self._stream.start()
         except (sounddevice.PortAudioError, ValueError) as error:
             self._stream = None
+            self._stop_renderer()
             raise UserError(f"glicol: no audio device ({error}); {SUGGESTION}") from None
-        if not self._running.wait(2.0):
+        if not self._playing.wait(2.0):
             self.close()
             raise UserError(f"glicol: the audio device never asked for sound; {SUGGESTION}")
 
     def phrase(self, phrase: Phrase, start: float) -> None:
-        self._inbox.append((phrase, self._sample_at(start)))
+        self._inbox.append((phrase, start))
 
     def end(self, at: float) -> None:
-        self._inbox.append((None, self._sample_at(at)))
+        self._inbox.append((None, at))
 
     def close(self) -> None:
         if self._stream is None:
@@ -95,39 +109,75 @@ class GlicolAudioOutput(Output):
         self._stream.abort()  # now, not after the buffers drain: the conductor rang out already
         self._stream.close()
         self._stream = None
+        self._stop_renderer()
         stats = self.stats
-        seconds = stats.calls * FRAMES / SAMPLE_RATE
-        self.report(f"{seconds:.1f} s of audio, {stats.underflows} underruns, slowest callback "
-                    f"{1000 * stats.worst_seconds:.2f} ms of {1000 * stats.budget_seconds:.2f} ms")
+        self.report(
+            f"{stats.callbacks * FRAMES / SAMPLE_RATE:.1f} s of audio, {stats.underflows + stats.starved} "
+            f"underruns; slowest render {1000 * stats.worst_render:.2f} ms and slowest callback "
+            f"{1000 * stats.worst_callback:.2f} ms of {1000 * stats.budget:.2f} ms")
+
+    def _stop_renderer(self) -> None:
+        self._stopping.set()
+        self._wanted.set()
+        if self._renderer is not None:
+            self._renderer.join(timeout=2.0)
+
+    # -- the render thread ----------------------------------------------------------------
+
+    def _render_loop(self) -> None:
+        while not self._stopping.is_set():
+            if len(self._ready) >= AHEAD:
+                self._wanted.wait(0.01)
+                self._wanted.clear()
+                continue
+            started = time.perf_counter()
+            try:
+                self._ready.append(self._render_chunk())
+            except Exception as error:
+                self._ready.append(np.zeros((FRAMES, 2), dtype=np.float32))
+                self.report(f"rendering failed ({type(error).__name__}: {error}); playing silence")
+            elapsed = time.perf_counter() - started
+            self.stats.render_times.append(elapsed)
+            self.stats.worst_render = max(self.stats.worst_render, elapsed)
+
+    def _render_chunk(self) -> np.ndarray:
+        if self._first_sample_time is not None:  # phrases are placed once the time line is known
+            while self._inbox:
+                phrase, when = self._inbox.popleft()
+                if phrase is None:
+                    self._sequencer.silence_from(self._sample_at(when))
+                else:
+                    self._sequencer.schedule(phrase, self._sample_at(when))
+        blocks = self._limiter.process(self._sequencer.render(FRAMES // BLOCK))
+        self.stats.loudest = max(self.stats.loudest, float(np.abs(blocks).max()))
+        return np.ascontiguousarray(blocks.transpose(0, 2, 1).reshape(FRAMES, 2))
 
     def _sample_at(self, when: float) -> int:
+        """The rendered sample that the sound card plays at clock time `when`."""
         assert self._first_sample_time is not None
-        return round((when - self._first_sample_time) * SAMPLE_RATE)
+        # Every starved callback played silence in place of a rendered chunk, delaying the rest.
+        return round((when - self._first_sample_time) * SAMPLE_RATE) - self.stats.starved * FRAMES
+
+    # -- the sound card's callback ----------------------------------------------------------
 
     def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
         started = time.perf_counter()
         if status.output_underflow:
             self.stats.underflows += 1
-        if self._first_sample_time is None:
-            dac_delay = time_info.outputBufferDacTime - time_info.currentTime
-            if not 0.0 <= dac_delay < 1.0:  # some hosts report no times
-                dac_delay = 0.0
-            self._first_sample_time = self._clock.now() + dac_delay
-            self._running.set()
-        try:
-            while self._inbox:
-                phrase, sample = self._inbox.popleft()
-                if phrase is None:
-                    self._sequencer.silence_from(sample)
-                else:
-                    self._sequencer.schedule(phrase, sample)
-            blocks = self._limiter.process(self._sequencer.render(frames // BLOCK))
-            outdata[:] = blocks.transpose(0, 2, 1).reshape(frames, 2)
-            self.stats.loudest = max(self.stats.loudest, float(np.abs(outdata).max()))
-        except Exception as error:
+        if self._ready:
+            outdata[:] = self._ready.popleft()
+            if self._first_sample_time is None:  # rendered sample 0 plays now: the time line starts
+                dac_delay = time_info.outputBufferDacTime - time_info.currentTime
+                if not 0.0 <= dac_delay < 1.0:  # some hosts report no times
+                    dac_delay = 0.0
+                self._first_sample_time = self._clock.now() + dac_delay
+                self._playing.set()
+        else:
             outdata.fill(0.0)
-            self.report(f"audio callback failed ({type(error).__name__}: {error}); playing silence")
+            if self._first_sample_time is not None:
+                self.stats.starved += 1
+        self._wanted.set()
         elapsed = time.perf_counter() - started
-        self.stats.calls += 1
-        self.stats.durations.append(elapsed)
-        self.stats.worst_seconds = max(self.stats.worst_seconds, elapsed)
+        self.stats.callbacks += 1
+        self.stats.callback_times.append(elapsed)
+        self.stats.worst_callback = max(self.stats.worst_callback, elapsed)
