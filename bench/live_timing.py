@@ -106,12 +106,6 @@ class Result:
     server_late: int = 0  # "late" lines scsynth printed during the run
 
 
-def unix_offset() -> Fraction:
-    """Unix minus monotonic time, exact in ns; median of a few reads against preemption."""
-    reads = sorted(time.time_ns() - time.monotonic_ns() for _ in range(21))
-    return Fraction(reads[len(reads) // 2], 10**9)
-
-
 def server_late_lines(log: Path) -> int:
     # scsynth prints "late 0.0xx" for each bundle that arrived after its time tag.
     text = log.read_text(errors="replace") if log.exists() else ""
@@ -121,14 +115,16 @@ def server_late_lines(log: Path) -> int:
 def perform(scsynth: Scsynth, phrases: int, naive: bool, messages: list[str]) -> Result:
     session = Session(seed=0, on_message=messages.append)
     output = RecordingOutput(scsynth.port, naive)
+    clock = RealtimeClock()
     conductor = Conductor(script_phrases(parse_script(script_text(phrases), "bench"), session),
-                          session.tempo, [output], RealtimeClock(),
+                          session.tempo, [output], clock,
                           lookahead=NAIVE_LOOKAHEAD if naive else LOOKAHEAD, on_message=messages.append)
     late_before = server_late_lines(scsynth.log)
     conductor.run()
     time.sleep(0.2)  # let scsynth flush its log
-    # The ideal grid, exactly: beat 0 in Unix time, plus logical time through the tempo map.
-    origin = Fraction(conductor.origin) + unix_offset()
+    # The ideal grid, exactly: beat 0 in Unix time (the clock's own mapping, read once when it
+    # was made), plus logical time through the tempo map.
+    origin = Fraction(clock.unix(conductor.origin))
     result = Result(notes=len(output.records), dropped=output.dropped,
                     server_late=server_late_lines(scsynth.log) - late_before)
     for sent in output.records:
