@@ -60,11 +60,13 @@ def _play(args: argparse.Namespace) -> int:
     from ensemble.script import load_script, script_phrases
     from ensemble.session import Session
 
-    if args.lookahead <= 0 or args.lookahead > 2:
+    if not 0 < args.lookahead <= 2:
         raise UserError(f"--lookahead must be between 0 and 2 seconds, not {args.lookahead:g}")
+    if not 0 <= args.sc_latency <= 2:
+        raise UserError(f"--sc-latency must be between 0 and 2 seconds, not {args.sc_latency:g}")
     lines = load_script(Path(args.script))
     check_script(lines, args.seed, args.script)
-    outputs = [parse_output(spec) for spec in dict.fromkeys(args.to or ["glicol"])]
+    outputs = [parse_output(spec, args.sc_latency) for spec in dict.fromkeys(args.to or ["glicol"])]
     session = Session(seed=args.seed, on_message=_message)
     conductor = Conductor(script_phrases(lines, session), session.tempo, outputs, RealtimeClock(),
                           lookahead=args.lookahead, on_message=_message)
@@ -109,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="glicol (the sound card, default), sc or sc:HOST:PORT (SuperCollider); repeatable")
     play.add_argument("--lookahead", type=float, default=0.15,
                       help="seconds between handing a note to the outputs and its sounding (default 0.15)")
+    play.add_argument("--sc-latency", type=float, default=0.05,
+                      help="seconds added to SuperCollider time tags, the server's slack (default 0.05)")
     play.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     play.set_defaults(run=_play)
 

@@ -8,19 +8,20 @@ from ensemble.outputs.base import Output
 KINDS = ("glicol", "sc")
 
 
-def parse_output(spec: str) -> Output:
+def parse_output(spec: str, sc_latency: float | None = None) -> Output:
     kind, _, rest = spec.partition(":")
     if kind == "glicol" and not rest:
         from ensemble.outputs.audio import GlicolAudioOutput
 
         return GlicolAudioOutput()
     if kind == "sc":
-        from ensemble.outputs.supercollider import DEFAULT_PORT, SuperColliderOutput
+        from ensemble.outputs.supercollider import DEFAULT_LATENCY, DEFAULT_PORT, SuperColliderOutput
 
-        host, _, port = rest.rpartition(":") if rest.count(":") == 1 else (rest, "", "")
+        latency = DEFAULT_LATENCY if sc_latency is None else sc_latency
         if not rest:
-            return SuperColliderOutput()
+            return SuperColliderOutput(latency=latency)
+        host, _, port = rest.rpartition(":")
         if not port.isdigit() or not 0 < int(port) < 65536 or not host:
             raise UserError(f"'{spec}': write sc, or sc:HOST:PORT (e.g. sc:127.0.0.1:{DEFAULT_PORT})")
-        return SuperColliderOutput(host, int(port))
+        return SuperColliderOutput(host, int(port), latency)
     raise UserError(f"unknown output '{spec}' (outputs: glicol, sc, sc:HOST:PORT)")

@@ -131,3 +131,14 @@ def test_output_specs(spec):
 
     output = parse_output(spec)
     assert isinstance(output, SuperColliderOutput) and output.host == "127.0.0.1"
+
+
+def test_an_output_spec_with_a_bad_port_says_how_to_write_it():
+    from ensemble.errors import UserError
+    from ensemble.outputs.spec import parse_output
+
+    with pytest.raises(UserError, match="write sc, or sc:HOST:PORT"):
+        parse_output("sc:127.0.0.1:notaport")
+    with pytest.raises(UserError, match="unknown output 'scc'"):
+        parse_output("scc")
+    assert parse_output("sc:localhost:57111", sc_latency=0.2).latency == 0.2
