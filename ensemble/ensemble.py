@@ -86,7 +86,9 @@ class Ensemble:
 
     def sound(self, name: str) -> Sound:
         hyper = self.hyperparameters(name)
-        return Sound(hyper.voice, hyper.amp, hyper.pan, hyper.cutoff)
+        channel = hyper.channel or int(name[1:]) % 16 + 1  # a0 on channel 1, a1 on 2, ...
+        program = hyper.program if hyper.program >= 0 else None
+        return Sound(hyper.voice, hyper.amp, hyper.pan, hyper.cutoff, channel, program)
 
     def epsilon(self, name: str) -> float:
         return float(self._bank.epsilon[self._row(name)])

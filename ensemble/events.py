@@ -15,6 +15,8 @@ class Sound:
     amp: float = 1.0
     pan: float = 0.0
     cutoff: float = 2400.0
+    channel: int = 1  # MIDI, 1-16
+    program: int | None = None  # MIDI program, or none
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Part:
     agent: str
     notes: tuple[int, ...]
     sound: Sound = Sound()
+    velocity: int = 100
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class Phrase:
     def events(self) -> list[NoteEvent]:
         return [
             NoteEvent(part.agent, self.start_beat + i * self.step_beats, self.step_beats, note,
-                      sound=part.sound)
+                      part.velocity, part.sound)
             for part in self.parts
             for i, note in enumerate(part.notes)
             if note != REST

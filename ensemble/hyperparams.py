@@ -33,6 +33,9 @@ class Hyperparameters:
     amp: float = 1.0  # relative loudness
     pan: float = 0.0  # -1 left .. 1 right (SuperCollider)
     cutoff: float = 2400.0  # low-pass cutoff in Hz, the brightness of the voice
+    channel: int = 0  # MIDI channel 1-16; 0: by agent number (a0 on 1, a1 on 2, ...)
+    program: int = -1  # MIDI program 0-127 sent when playing starts; -1: none
+    velocity: int = 100  # MIDI velocity 1-127
 
     @property
     def actions(self) -> tuple[int, ...]:
@@ -105,6 +108,9 @@ SPECS: dict[str, _Spec] = {
     "amp": _Spec(_number(float, 0.0, 2.0), "a number from 0 to 2 (1 = as loud as the others)"),
     "pan": _Spec(_number(float, -1.0, 1.0), "a number from -1 (left) to 1 (right)"),
     "cutoff": _Spec(_number(float, 100.0, 12000.0), "a frequency in Hz from 100 to 12000"),
+    "channel": _Spec(_number(int, 0, 16), "a MIDI channel from 1 to 16 (0: by agent number)"),
+    "program": _Spec(_number(int, -1, 127), "a MIDI program from 0 to 127 (-1: none)"),
+    "velocity": _Spec(_number(int, 1, 127), "a MIDI velocity from 1 to 127"),
 }
 
 

@@ -67,7 +67,8 @@ class Session:
             start_beat=self.beat,
             step_beats=self.step_beats,
             tempo=self.tempo.bpm,
-            parts=tuple(Part(a.agent, a.played, self.ensemble.sound(a.agent)) for a in attempts if a.heard),
+            parts=tuple(Part(a.agent, a.played, self.ensemble.sound(a.agent),
+                             self.ensemble.hyperparameters(a.agent).velocity) for a in attempts if a.heard),
             n_steps=len(self.ensemble.melody),
         )
         self.phrase_index += 1

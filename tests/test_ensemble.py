@@ -80,3 +80,12 @@ def test_same_seed_same_performance():
 
     assert performance(5) == performance(5)
     assert performance(5) != performance(6)
+
+
+def test_each_agent_has_its_own_midi_channel_unless_told():
+    ensemble = Ensemble(SEED_MELODY)
+    ensemble.spawn(3)
+    ensemble.configure("a2", {"channel": "10", "program": "33"})
+    sounds = [ensemble.sound(name) for name in ensemble.names]
+    assert [s.channel for s in sounds] == [1, 2, 10]
+    assert [s.program for s in sounds] == [None, None, 33]
