@@ -18,16 +18,18 @@ def _message(text: str) -> None:
     print(text, file=sys.stderr)
 
 
-def _render(script: Path, out: Path, seed: int, name: str | None = None) -> int:
+def _render(script: Path, out: Path, seed: int, name: str | None = None, midi: Path | None = None) -> int:
     from ensemble.render import render_script
     from ensemble.report import accuracy_table
     from ensemble.script import load_script
 
     lines = load_script(script)
-    result = render_script(lines, out, seed=seed, name=name or str(script), on_message=_message)
+    result = render_script(lines, out, seed=seed, name=name or str(script), on_message=_message, midi=midi)
     session = result.session
     print(f"wrote {out} ({result.audio_seconds:.1f} s, {len(result.phrase_starts)} phrases, "
           f"seed {seed}, {result.speed:.0f}x real time)")
+    if midi is not None:
+        print(f"wrote {midi}")
     print(f"seed melody: {session.ensemble.melody}")
     print(accuracy_table(session.history, session.ensemble))
     return 0
@@ -49,7 +51,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _render_command(args: argparse.Namespace) -> int:
-    return _render(Path(args.script), Path(args.out), args.seed)
+    return _render(Path(args.script), Path(args.out), args.seed, midi=Path(args.midi) if args.midi else None)
 
 
 def _play(args: argparse.Namespace) -> int:
@@ -66,7 +68,8 @@ def _play(args: argparse.Namespace) -> int:
         raise UserError(f"--sc-latency must be between 0 and 2 seconds, not {args.sc_latency:g}")
     lines = load_script(Path(args.script))
     check_script(lines, args.seed, args.script)
-    outputs = [parse_output(spec, args.sc_latency) for spec in dict.fromkeys(args.to or ["glicol"])]
+    outputs = [parse_output(spec, args.sc_latency, args.midi_backend, args.midi_clock)
+               for spec in dict.fromkeys(args.to or ["glicol"])]
     session = Session(seed=args.seed, on_message=_message)
     conductor = Conductor(script_phrases(lines, session), session.tempo, outputs, RealtimeClock(),
                           lookahead=args.lookahead, on_message=_message)
@@ -75,6 +78,14 @@ def _play(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         conductor.stop()  # outputs were closed on the way out: nothing is left sounding
     print(f"played {conductor.phrases_played} phrases on {', '.join(o.name for o in conductor.outputs)}")
+    return 0
+
+
+def _midi_ports(args: argparse.Namespace) -> int:
+    from ensemble.midi import ports
+
+    names = ports.output_names(ports.backend(args.midi_backend))
+    print("\n".join(names) if names else "no MIDI output ports (`--to midi` offers one of its own)")
     return 0
 
 
@@ -102,19 +113,32 @@ def build_parser() -> argparse.ArgumentParser:
     render = commands.add_parser("render", help="render a performance script offline to a WAV")
     render.add_argument("script", help="a performance script (one command per line)")
     render.add_argument("--out", required=True, help="WAV file to write")
+    render.add_argument("--midi", help="also write the performance as a Standard MIDI File")
     render.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     render.set_defaults(run=_render_command)
 
     play = commands.add_parser("play", help="play a performance script live")
     play.add_argument("script", help="a performance script (one command per line)")
     play.add_argument("--to", action="append", metavar="OUTPUT",
-                      help="glicol (the sound card, default), sc or sc:HOST:PORT (SuperCollider); repeatable")
+                      help="glicol (the sound card, default), sc or sc:HOST:PORT (SuperCollider), "
+                      "midi or midi:PORT (a port's name or a unique part of it); repeatable")
     play.add_argument("--lookahead", type=float, default=0.15,
                       help="seconds between handing a note to the outputs and its sounding (default 0.15)")
     play.add_argument("--sc-latency", type=float, default=0.05,
                       help="seconds added to SuperCollider time tags, the server's slack (default 0.05)")
+    play.add_argument("--midi-backend", choices=["jack", "alsa"],
+                      help="rtmidi's JACK or ALSA API (default: mido's, or MIDO_BACKEND)")
+    play.add_argument("--midi-clock", action="store_true",
+                      help="also send MIDI clock (24 pulses per beat, start and stop) on the MIDI port")
     play.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     play.set_defaults(run=_play)
+
+    midi = commands.add_parser("midi", help="MIDI ports")
+    midi_commands = midi.add_subparsers(dest="midi_command", required=True, metavar="ACTION")
+    midi_ports = midi_commands.add_parser("ports", help="list the MIDI output ports")
+    midi_ports.add_argument("--midi-backend", choices=["jack", "alsa"],
+                            help="rtmidi's JACK or ALSA API (default: mido's, or MIDO_BACKEND)")
+    midi_ports.set_defaults(run=_midi_ports)
 
     engine = commands.add_parser("engine", help="set up the Glicol engine")
     engine_commands = engine.add_subparsers(dest="engine_command", required=True, metavar="ACTION")

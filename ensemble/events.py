@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from ensemble.melody import REST
 
+ARTICULATION = 0.95  # a note sounds for this share of its step, so repeated notes re-strike
+
 
 @dataclass(frozen=True)
 class Sound:

@@ -12,6 +12,8 @@ from ensemble.clock import VirtualClock
 from ensemble.conductor import Conductor
 from ensemble.errors import UserError
 from ensemble.glicol.engine import SAMPLE_RATE, GlicolEngine
+from ensemble.outputs.base import Output
+from ensemble.outputs.midifile import MidiFileOutput
 from ensemble.outputs.wavfile import GlicolWavOutput
 from ensemble.progress import Progress
 from ensemble.script import ScriptLine, script_phrases
@@ -48,11 +50,29 @@ def check_script(lines: list[ScriptLine], seed: int, name: str) -> None:
             raise UserError(f"{name}:{line.number}: {error}") from None
 
 
+def check_writable(path: Path) -> None:
+    """Fail before anything renders if `path` cannot be written; leaves no file behind."""
+    existed = path.exists()
+    try:
+        with path.open("ab"):
+            pass
+    except OSError as error:
+        raise UserError(f"cannot write {path}: {error.strerror or error}") from None
+    if not existed:
+        path.unlink()
+
+
 def render_script(lines: list[ScriptLine], out: Path, *, seed: int = 0, name: str = "<script>",
                   engine: GlicolEngine | None = None, show_progress: bool = True,
-                  on_message: Callable[[str], None] = print) -> RenderResult:
-    """Render through the conductor on a virtual clock: the live code path, as fast as it goes."""
+                  on_message: Callable[[str], None] = print, midi: Path | None = None) -> RenderResult:
+    """Render through the conductor on a virtual clock: the live code path, as fast as it goes.
+
+    With `midi`, a Standard MIDI File of the same performance is written alongside the WAV.
+    """
     check_script(lines, seed, name)
+    for path in (out, midi):  # every file is required offline: a bad path fails before rendering
+        if path is not None:
+            check_writable(path)
     started = time.perf_counter()
     session = Session(seed=seed, on_message=on_message)
     total = sum(line.command.phrases for line in lines if isinstance(line.command, cmd.Wait))
@@ -63,7 +83,8 @@ def render_script(lines: list[ScriptLine], out: Path, *, seed: int = 0, name: st
             progress.update(index + 1, f"phrase {index + 1}/{total}")
 
     wav = GlicolWavOutput(out, engine, on_phrase=phrase_done)
-    conductor = Conductor(script_phrases(lines, session), session.tempo, [wav], VirtualClock(),
+    outputs: list[Output] = [wav] if midi is None else [wav, MidiFileOutput(midi)]
+    conductor = Conductor(script_phrases(lines, session), session.tempo, outputs, VirtualClock(),
                           on_message=on_message)
     conductor.run()
     audio_seconds = wav.frames / SAMPLE_RATE

@@ -1,14 +1,13 @@
-"""`--to` destinations: `glicol`, `sc`, `sc:HOST:PORT` -> output objects."""
+"""`--to` destinations: `glicol`, `sc`, `sc:HOST:PORT`, `midi`, `midi:PORT` -> output objects."""
 
 from __future__ import annotations
 
 from ensemble.errors import UserError
 from ensemble.outputs.base import Output
 
-KINDS = ("glicol", "sc")
 
-
-def parse_output(spec: str, sc_latency: float | None = None) -> Output:
+def parse_output(spec: str, sc_latency: float | None = None, midi_backend: str | None = None,
+                 midi_clock: bool = False) -> Output:
     kind, _, rest = spec.partition(":")
     if kind == "glicol" and not rest:
         from ensemble.outputs.audio import GlicolAudioOutput
@@ -24,4 +23,8 @@ def parse_output(spec: str, sc_latency: float | None = None) -> Output:
         if not port.isdigit() or not 0 < int(port) < 65536 or not host:
             raise UserError(f"'{spec}': write sc, or sc:HOST:PORT (e.g. sc:127.0.0.1:{DEFAULT_PORT})")
         return SuperColliderOutput(host, int(port), latency)
-    raise UserError(f"unknown output '{spec}' (outputs: glicol, sc, sc:HOST:PORT)")
+    if kind == "midi":
+        from ensemble.outputs.midi import MidiOutput
+
+        return MidiOutput(rest or None, midi_backend, midi_clock)
+    raise UserError(f"unknown output '{spec}' (outputs: glicol, sc, sc:HOST:PORT, midi, midi:PORT)")

@@ -1,0 +1,1 @@
+"""MIDI: ports and backends, and a sender thread that keeps time."""

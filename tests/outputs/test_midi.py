@@ -1,0 +1,186 @@
+"""The MIDI output over real JACK MIDI (jackd, dummy driver): what a synth on the port receives."""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import mido
+import pytest
+
+from ensemble.clock import RealtimeClock
+from ensemble.conductor import Conductor
+from ensemble.outputs.base import Output
+from ensemble.outputs.midi import MidiOutput
+from ensemble.script import parse_script, script_phrases
+from ensemble.session import Session
+
+SCRIPT = """tempo 140
+step 0.5
+seed C4 E4 G4 _
+spawn 3
+set a2 channel=10 program=40
+wait {phrases}
+"""
+ON_TIME = 0.008  # seconds: arrival against due time; JACK delivers MIDI on its next period (5.8 ms here)
+
+
+@pytest.fixture
+def jack_midi(jack, monkeypatch):
+    """The JACK server for rtmidi's JACK API (it finds the server through the environment)."""
+    for key in ("JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER"):
+        monkeypatch.setenv(key, jack.env[key])
+    return mido.Backend("mido.backends.rtmidi/UNIX_JACK")
+
+
+class Synth:
+    """A JACK MIDI input that notes the arrival time of everything it receives."""
+
+    def __init__(self, backend, name="synth", connect_to=None):
+        self.received = []
+        if connect_to is None:
+            self.port = backend.open_input(name, virtual=True, client_name=name)
+        else:  # FACTS: no client_name when connecting to another port, or mido makes a virtual one
+            self.port = backend.open_input(connect_to)
+        self.port.callback = lambda message: self.received.append((time.monotonic(), message))
+
+    def of_type(self, kind):
+        return [(at, message) for at, message in self.received if message.type == kind]
+
+    def close(self):
+        self.port.close()
+
+
+class Listener(Output):
+    name = "listener"
+
+    def __init__(self):
+        super().__init__()
+        self.notes = []
+
+    def note(self, note):
+        self.notes.append(note)
+
+
+def _perform(midi, phrases, during=None, lookahead=0.1):
+    messages = []
+    session = Session(seed=0)
+    listener = Listener()
+    lines = parse_script(SCRIPT.format(phrases=phrases))
+    conductor = Conductor(script_phrases(lines, session), session.tempo, [midi, listener], RealtimeClock(),
+                          lookahead=lookahead, on_message=messages.append)
+    thread = threading.Thread(target=conductor.run)
+    thread.start()
+    if during:
+        during(conductor)
+    thread.join(timeout=60)
+    time.sleep(0.1)  # the last messages cross JACK's next period
+    return listener.notes, messages
+
+
+def test_every_note_arrives_on_its_agents_channel_on_time_with_its_note_off(jack_midi):
+    synth = Synth(jack_midi)
+    notes, _ = _perform(MidiOutput("synth", "jack"), phrases=3)
+    synth.close()
+    ons, offs = synth.of_type("note_on"), synth.of_type("note_off")
+    assert len(ons) == len(offs) == len(notes) > 0
+    in_order = sorted(notes, key=lambda n: (n.due, n.event.agent))
+    for note, (arrived, message) in zip(in_order, ons, strict=True):
+        assert (message.channel, message.note) == (note.event.sound.channel - 1, note.event.note)
+        assert abs(arrived - note.due) < ON_TIME
+    assert {message.channel for _, message in ons} == {0, 1, 9}  # a0 on 1, a1 on 2, a2 on 10
+    for arrived, on in ons:  # each note_on is ended, later, on its channel
+        assert any(o.channel == on.channel and o.note == on.note and at > arrived for at, o in offs)
+    programs = synth.of_type("program_change")
+    assert [(m.channel, m.program) for _, m in programs] == [(9, 40)]
+
+
+def test_midi_clock_follows_the_tempo(jack_midi):
+    synth = Synth(jack_midi)
+    _perform(MidiOutput("synth", "jack", clock_out=True), phrases=2)
+    synth.close()
+    kinds = [message.type for _, message in synth.received if message.type in ("start", "clock", "stop")]
+    assert kinds[0] == "start" and kinds[-1] == "stop"
+    pulses = [at for at, message in synth.received if message.type == "clock"]
+    assert len(pulses) == 2 * 2 * 24  # two phrases of two beats, 24 pulses a beat
+    spacing = (pulses[-1] - pulses[0]) / (len(pulses) - 1)
+    assert abs(spacing - 60 / 140 / 24) < 0.0005
+
+
+def test_without_a_port_name_it_offers_its_own_port(jack_midi):
+    midi = MidiOutput(None, "jack")
+    notes = []
+
+    def connect_and_listen(conductor):
+        time.sleep(0.3)
+        notes.append(Synth(jack_midi, connect_to="ensemble:ensemble"))
+
+    played, _ = _perform(midi, phrases=3, during=connect_and_listen)
+    synth = notes[0]
+    synth.close()
+    assert synth.of_type("note_on") and len(synth.of_type("note_on")) <= len(played)
+
+
+def test_a_port_that_vanishes_does_not_stop_the_performance(jack_midi):
+    synth = Synth(jack_midi)
+    later = {}
+
+    def unplug_and_replug(conductor):
+        time.sleep(1.0)
+        synth.close()
+        time.sleep(2.5)
+        later["synth"] = Synth(jack_midi)
+
+    notes, messages = _perform(MidiOutput("synth", "jack"), phrases=8, during=unplug_and_replug)
+    later["synth"].close()
+    assert notes[-1].event.start >= 7 * 2  # every phrase was played
+    assert any("went away" in m for m in messages) and any("is back" in m for m in messages)
+    assert later["synth"].of_type("note_on")  # and the notes came back
+
+
+def test_an_unknown_port_is_named_with_the_list_and_the_performance_goes_on(jack_midi):
+    synth = Synth(jack_midi)
+    notes, messages = _perform(MidiOutput("nosuch", "jack"), phrases=1)
+    synth.close()
+    assert notes
+    assert "midi: no output port 'nosuch' (ports: synth:synth); playing on, and waiting for it" in messages
+
+
+def test_stopping_mid_phrase_leaves_no_note_hanging(jack_midi):
+    synth = Synth(jack_midi)
+
+    def stop_soon(conductor):
+        time.sleep(0.9)
+        conductor.stop()
+
+    _perform(MidiOutput("synth", "jack"), phrases=10, during=stop_soon, lookahead=0.4)
+    synth.close()
+    sounding = set()
+    for _, message in synth.received:
+        if message.type == "note_on":
+            sounding.add((message.channel, message.note))
+        elif message.type == "note_off":
+            sounding.discard((message.channel, message.note))
+        elif message.type == "control_change" and message.control == 123:
+            sounding = {(c, n) for c, n in sounding if c != message.channel}
+    assert sounding == set()
+
+
+def test_midi_ports_lists_the_ports(jack, jack_midi):
+    synth = Synth(jack_midi)
+    result = subprocess.run([sys.executable, "-m", "ensemble", "midi", "ports", "--midi-backend", "jack"],
+                            env=jack.env, capture_output=True, text=True, timeout=60, check=False)
+    synth.close()
+    assert result.returncode == 0 and "synth:synth" in result.stdout.splitlines()
+
+
+@pytest.mark.skipif(os.path.exists("/dev/snd/seq"), reason="this machine has an ALSA sequencer")
+def test_without_a_midi_system_it_is_one_line(tmp_path):
+    (tmp_path / "s.ens").write_text("spawn 1\nwait 1\n")
+    result = subprocess.run([sys.executable, "-m", "ensemble", "play", "s.ens", "--to", "midi"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("midi: no MIDI system here") and "--midi-backend jack" in lines[0]
+    assert lines[-1] == "ensemble: no output could be opened; nothing to play on"
