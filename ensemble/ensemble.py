@@ -76,6 +76,39 @@ class Ensemble:
         for row, hyper in updated:  # all validated before any is changed
             self._bank.configure(row, hyper)
 
+    def remove(self, name: str) -> None:
+        """Take an agent out of the chain; whoever copied it copies what it copied."""
+        row = self._row(name)
+        heir = self.follows.pop(name)
+        for follower, target in self.follows.items():
+            if target == name:
+                self.follows[follower] = heir
+        self.names.pop(row)
+        self._bank.remove(row)
+
+    def follow(self, name: str, target: str) -> None:
+        """Rewire: `name` copies `target` (an agent or the seed) from its next attempt on."""
+        self._row(name)
+        if target != SEED:
+            self._row(target)
+        if target == name:
+            raise UserError(f"{name} cannot copy itself (follow {name} seed, or another agent)")
+        self.follows[name] = target
+
+    def forget(self, name: str) -> None:
+        """Start an agent over: fresh Q-values and its first epsilon."""
+        self._bank.forget(self._row(name))
+
+    def train(self, names: list[str], attempts: int) -> list[Attempt]:
+        """`attempts` silent attempts for `names`, now (the others wait)."""
+        rows = [self._row(name) for name in names]
+        active = np.zeros(len(self.names), dtype=bool)
+        active[rows] = True
+        made = []
+        for _ in range(attempts):
+            made += self._round(active, heard=False)
+        return made
+
     def reseed(self, melody: Melody) -> None:
         if len(melody) != len(self.melody):
             self._bank.resize_steps(len(melody))
@@ -109,18 +142,16 @@ class Ensemble:
         practice = np.array([h.practice for h in self._bank.hyper])
         attempts: list[Attempt] = []
         for round_index in range(1 + int(practice.max())):
-            targets = self._targets()
-            active = practice >= round_index
-            played, reward = self._bank.attempt(targets, active)
-            for row in np.flatnonzero(active):
-                attempts.append(Attempt(
-                    agent=self.names[row],
-                    target=tuple(int(n) for n in targets[row]),
-                    played=tuple(int(n) for n in played[row]),
-                    reward=float(reward[row].mean()),
-                    heard=round_index == 0,
-                ))
+            attempts += self._round(practice >= round_index, heard=round_index == 0)
         return attempts
+
+    def _round(self, active: np.ndarray, heard: bool) -> list[Attempt]:
+        targets = self._targets()
+        played, reward = self._bank.attempt(targets, active)
+        return [Attempt(agent=self.names[row], target=tuple(int(n) for n in targets[row]),
+                        played=tuple(int(n) for n in played[row]), reward=float(reward[row].mean()),
+                        heard=heard)
+                for row in np.flatnonzero(active)]
 
     def _targets(self) -> np.ndarray:
         greedy = self._bank.greedy()

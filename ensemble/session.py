@@ -27,6 +27,7 @@ class History:
     """Every attempt made so far, phrase by phrase, for reports and plots."""
 
     attempts: list[list[Attempt]] = field(default_factory=list)
+    practice: int = 0  # silent attempts made with `train`, outside the phrases
 
     def heard(self, agent: str) -> list[Attempt]:
         return [a for phrase in self.attempts for a in phrase if a.agent == agent and a.heard]
@@ -41,10 +42,11 @@ class Session:
         self.phrase_index = 0
         self.history = History()
         self.on_message = on_message
+        self.muted: set[str] = set()
         self._pending: list[cmd.Command] = []
         self._lock = threading.Lock()
 
-    def submit(self, command: cmd.Command) -> None:
+    def submit(self, command: cmd.Command | cmd.StageCommand) -> None:
         """Queue a command for the next phrase boundary (thread-safe)."""
         if isinstance(command, cmd.Wait):
             raise UserError("wait only makes sense in a script")
@@ -68,15 +70,17 @@ class Session:
             step_beats=self.step_beats,
             tempo=self.tempo.bpm,
             parts=tuple(Part(a.agent, a.played, self.ensemble.sound(a.agent),
-                             self.ensemble.hyperparameters(a.agent).velocity) for a in attempts if a.heard),
+                             self.ensemble.hyperparameters(a.agent).velocity)
+                        for a in attempts if a.heard and a.agent not in self.muted),
             n_steps=len(self.ensemble.melody),
         )
         self.phrase_index += 1
         self.beat += phrase.beats
         return phrase
 
-    def apply(self, command: cmd.Command) -> None:
+    def apply(self, command: cmd.Command | cmd.StageCommand) -> None:
         """Apply one command now. Raises UserError, having changed nothing, when it cannot."""
+        ensemble = self.ensemble
         match command:
             case cmd.Seed(melody):
                 self.ensemble.reseed(melody)
@@ -88,8 +92,34 @@ class Session:
                 self.tempo.set_tempo(self.beat, bpm)
             case cmd.Step(beats):
                 self.step_beats = beats
+            case cmd.Kill(agent):
+                ensemble.remove(agent)
+                self.muted.discard(agent)
+            case cmd.Mute(who):
+                self.muted |= set(self._who(who))
+            case cmd.Unmute(who):
+                self.muted -= set(self._who(who))
+            case cmd.Solo(agent):
+                self._who(agent)
+                self.muted = set(ensemble.names) - {agent}
+            case cmd.Follow(agent, target):
+                ensemble.follow(agent, target)
+            case cmd.Voice(who, voice):
+                ensemble.configure(who, {"voice": voice})
+            case cmd.Train(who, attempts):
+                self.history.practice += len(ensemble.train(self._who(who), attempts))
+            case cmd.Forget(who):
+                for agent in self._who(who):
+                    ensemble.forget(agent)
             case _:
-                raise UserError(f"'{command}' cannot be applied to a running session")
+                raise UserError(f"'{command}' is for the REPL; a script cannot use it")
+
+    def _who(self, who: str) -> list[str]:
+        """`all` or one agent, checked."""
+        if who == "all":
+            return list(self.ensemble.names)
+        self.ensemble.hyperparameters(who)  # raises for an unknown agent
+        return [who]
 
     def seconds(self, beat: float) -> float:
         return self.tempo.seconds(beat)

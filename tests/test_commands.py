@@ -57,3 +57,32 @@ def test_a_script_reports_file_and_line():
 def test_a_script_keeps_line_numbers():
     lines = parse_script("# intro\nseed C4\n\nwait 2\n", "x.ens")
     assert [(line.number, str(line.command)) for line in lines] == [(2, "seed C4"), (4, "wait 2")]
+
+
+@pytest.mark.parametrize("line", ["kill a3", "mute all", "unmute a0", "solo a1", "follow a2 seed",
+                                  "follow a2 a0", "voice all tri", "train a0 20", "forget all",
+                                  "out add sc:127.0.0.1:57110",
+                                  "out remove glicol", "record on perf.jsonl", "record off", "status", "help",
+                                  "help set", "quit"])
+def test_stage_and_steering_commands_print_back_as_they_parse(line):
+    assert str(cmd.parse_command(line)) == line
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("kill", "usage: kill AGENT"),
+    ("kill bob", "'bob' is not an agent name"),
+    ("follow a1", "usage: follow AGENT TARGET"),
+    ("voice a0 banjo", "voice=banjo: allowed: saw | square | tri"),
+    ("train a0 0", "N must be a whole number from 1 to 1000"),
+    ("out plug sc", "usage: out add|remove"),
+    ("record maybe", "usage: record on"),
+    ("help dnace", "did you mean 'dance'|no command 'dnace'"),
+    ("sollo a1", "did you mean 'solo'"),
+])
+def test_bad_stage_and_steering_lines_say_why(line, message):
+    with pytest.raises(UserError, match=message):
+        cmd.parse_command(line)
+
+
+def test_every_command_has_help():
+    assert set(cmd.HELP) == set(cmd.COMMAND_NAMES)

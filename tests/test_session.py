@@ -52,3 +52,54 @@ def test_commands_can_come_from_another_thread():
 def test_wait_belongs_to_scripts():
     with pytest.raises(UserError, match="only makes sense in a script"):
         Session().submit(cmd.Wait(2))
+
+
+def _session_with(agents):
+    session = Session(seed=2)
+    session.submit(cmd.Spawn(agents))
+    session.next_phrase()
+    return session
+
+
+def _heard(session):
+    return [part.agent for part in session.next_phrase().parts]
+
+
+def test_mute_unmute_and_solo_change_who_is_heard_not_who_learns():
+    session = _session_with(3)
+    session.submit(cmd.Mute("a1"))
+    assert _heard(session) == ["a0", "a2"]
+    assert {a.agent for a in session.history.attempts[-1]} == {"a0", "a1", "a2"}  # a1 still learns
+    session.submit(cmd.Solo("a2"))
+    assert _heard(session) == ["a2"]
+    session.submit(cmd.Unmute("all"))
+    assert _heard(session) == ["a0", "a1", "a2"]
+
+
+def test_kill_rewires_the_chain_around_the_agent():
+    session = _session_with(3)
+    session.submit(cmd.Kill("a1"))
+    assert _heard(session) == ["a0", "a2"]
+    assert session.ensemble.follows == {"a0": "seed", "a2": "a0"}
+
+
+def test_follow_voice_train_and_forget():
+    session = _session_with(2)
+    session.submit(cmd.Follow("a1", "seed"))
+    session.submit(cmd.Voice("all", "tri"))
+    session.submit(cmd.Train("a0", 30))
+    session.next_phrase()
+    assert session.ensemble.follows["a1"] == "seed"
+    assert {p.sound.voice for p in session.next_phrase().parts} == {"tri"}
+    assert session.history.practice == 30
+    assert session.ensemble.greedy("a0") == session.ensemble.melody.notes  # trained to the seed
+    session.submit(cmd.Forget("a0"))
+    session.next_phrase()
+    assert session.ensemble.epsilon("a0") < 1.0
+
+
+def test_follow_checks_both_agents_and_refuses_a_loop_onto_itself():
+    session = _session_with(2)
+    for bad in (cmd.Follow("a1", "a9"), cmd.Follow("a7", "a0"), cmd.Follow("a1", "a1")):
+        with pytest.raises(UserError):
+            session.apply(bad)
