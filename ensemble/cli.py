@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ensemble import __version__
 from ensemble.errors import UserError
+from ensemble.outputs.base import Output
 from ensemble.resources import bundled
 
 DEMO_SCRIPT = "telephone.ens"
@@ -57,19 +58,13 @@ def _render_command(args: argparse.Namespace) -> int:
 def _play(args: argparse.Namespace) -> int:
     from ensemble.clock import RealtimeClock
     from ensemble.conductor import Conductor
-    from ensemble.outputs.spec import parse_output
     from ensemble.render import check_script
     from ensemble.script import load_script, script_phrases
     from ensemble.session import Session
 
-    if not 0 < args.lookahead <= 2:
-        raise UserError(f"--lookahead must be between 0 and 2 seconds, not {args.lookahead:g}")
-    if not 0 <= args.sc_latency <= 2:
-        raise UserError(f"--sc-latency must be between 0 and 2 seconds, not {args.sc_latency:g}")
     lines = load_script(Path(args.script))
     check_script(lines, args.seed, args.script)
-    outputs = [parse_output(spec, args.sc_latency, args.midi_backend, args.midi_clock)
-               for spec in dict.fromkeys(args.to or ["glicol"])]
+    outputs = _outputs(args)
     session = Session(seed=args.seed, on_message=_message)
     conductor = Conductor(script_phrases(lines, session), session.tempo, outputs, RealtimeClock(),
                           lookahead=args.lookahead, on_message=_message)
@@ -79,6 +74,49 @@ def _play(args: argparse.Namespace) -> int:
         conductor.stop()  # outputs were closed on the way out: nothing is left sounding
     print(f"played {conductor.phrases_played} phrases on {', '.join(o.name for o in conductor.outputs)}")
     return 0
+
+
+def _outputs(args: argparse.Namespace) -> list[Output]:
+    from ensemble.outputs.spec import parse_output
+
+    if not 0 < args.lookahead <= 2:
+        raise UserError(f"--lookahead must be between 0 and 2 seconds, not {args.lookahead:g}")
+    if not 0 <= args.sc_latency <= 2:
+        raise UserError(f"--sc-latency must be between 0 and 2 seconds, not {args.sc_latency:g}")
+    return [parse_output(spec, args.sc_latency, args.midi_backend, args.midi_clock)
+            for spec in dict.fromkeys(args.to or ["glicol"])]
+
+
+def _repl(args: argparse.Namespace) -> int:
+    from functools import partial
+
+    from ensemble.clock import RealtimeClock
+    from ensemble.midi import ports
+    from ensemble.outputs.spec import parse_output
+    from ensemble.repl import run_repl
+    from ensemble.stage import Stage
+
+    make_output = partial(parse_output, sc_latency=args.sc_latency, midi_backend=args.midi_backend,
+                          midi_clock=args.midi_clock)
+    stage = Stage(_outputs(args), RealtimeClock(), seed=args.seed, lookahead=args.lookahead,
+                  on_message=print, make_output=make_output)
+    run_repl(stage, midi_ports=lambda: ports.output_names(ports.backend(args.midi_backend)), vi_mode=args.vi)
+    return 0
+
+
+def _add_live_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--to", action="append", metavar="OUTPUT",
+                        help="glicol (the sound card, default), sc or sc:HOST:PORT (SuperCollider), "
+                        "midi or midi:PORT (a port's name or a unique part of it); repeatable")
+    parser.add_argument("--lookahead", type=float, default=0.15,
+                        help="seconds between handing a note to the outputs and its sounding (default 0.15)")
+    parser.add_argument("--sc-latency", type=float, default=0.05,
+                        help="seconds added to SuperCollider time tags, the server's slack (default 0.05)")
+    parser.add_argument("--midi-backend", choices=["jack", "alsa"],
+                        help="rtmidi's JACK or ALSA API (default: mido's, or MIDO_BACKEND)")
+    parser.add_argument("--midi-clock", action="store_true",
+                        help="also send MIDI clock (24 pulses per beat, start and stop) on the MIDI port")
+    parser.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
 
 
 def _midi_ports(args: argparse.Namespace) -> int:
@@ -101,9 +139,13 @@ def _engine_fetch(_: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="ensemble", description="A chain of Q-learning agents playing musical telephone.")
+        prog="ensemble", description="A chain of Q-learning agents playing musical telephone. "
+        "Without a command: the stage REPL, playing while you type.")
     parser.add_argument("--version", action="version", version=f"ensemble {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_live_options(parser)
+    parser.add_argument("--vi", action="store_true", help="Vi key bindings in the REPL (default: Emacs)")
+    parser.set_defaults(run=_repl)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="render the bundled telephone performance to a WAV")
     demo.add_argument("--out", default="telephone.wav", help="WAV file (default: telephone.wav)")
@@ -119,18 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     play = commands.add_parser("play", help="play a performance script live")
     play.add_argument("script", help="a performance script (one command per line)")
-    play.add_argument("--to", action="append", metavar="OUTPUT",
-                      help="glicol (the sound card, default), sc or sc:HOST:PORT (SuperCollider), "
-                      "midi or midi:PORT (a port's name or a unique part of it); repeatable")
-    play.add_argument("--lookahead", type=float, default=0.15,
-                      help="seconds between handing a note to the outputs and its sounding (default 0.15)")
-    play.add_argument("--sc-latency", type=float, default=0.05,
-                      help="seconds added to SuperCollider time tags, the server's slack (default 0.05)")
-    play.add_argument("--midi-backend", choices=["jack", "alsa"],
-                      help="rtmidi's JACK or ALSA API (default: mido's, or MIDO_BACKEND)")
-    play.add_argument("--midi-clock", action="store_true",
-                      help="also send MIDI clock (24 pulses per beat, start and stop) on the MIDI port")
-    play.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
+    _add_live_options(play)
     play.set_defaults(run=_play)
 
     midi = commands.add_parser("midi", help="MIDI ports")

@@ -57,3 +57,28 @@ class VirtualClock:
 
     def unix(self, when: float) -> float:
         return when
+
+
+class ManualClock:
+    """Time moves only when told (`advance`): a performance can be stepped through, phrase by phrase."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = start
+        self._moved = threading.Condition()
+
+    def now(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        with self._moved:
+            self._now += seconds
+            self._moved.notify_all()
+
+    def sleep_until(self, when: float, stop: threading.Event) -> bool:
+        with self._moved:
+            while self._now < when and not stop.is_set():
+                self._moved.wait(0.05)  # also wakes up to notice `stop`
+        return not stop.is_set()
+
+    def unix(self, when: float) -> float:
+        return when

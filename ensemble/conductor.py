@@ -46,7 +46,20 @@ class Conductor:
         self.timing = Timing()
         self.origin = 0.0  # clock time of beat 0
         self.phrases_played = 0
+        self.next_start = 0.0  # clock time of the next phrase that has not been handed over
         self._stop = threading.Event()
+        self._changes: list[tuple[str, Output]] = []  # ("add" | "remove", output), at the next phrase
+        self._changes_lock = threading.Lock()
+
+    def add_output(self, output: Output) -> None:
+        """Open `output` and play on it too, from the next phrase (thread-safe)."""
+        with self._changes_lock:
+            self._changes.append(("add", output))
+
+    def remove_output(self, output: Output) -> None:
+        """Stop playing on `output` from the next phrase, and close it (thread-safe)."""
+        with self._changes_lock:
+            self._changes.append(("remove", output))
 
     def stop(self) -> None:
         """Ask `run` to finish: what was handed over plays out, nothing new is sent."""
@@ -81,8 +94,10 @@ class Conductor:
         end = self.origin
         while phrase is not None:
             start = self._at(phrase.start_beat)
+            self.next_start = start
             if not self.clock.sleep_until(start - self.lookahead, self._stop):
                 return
+            self._apply_output_changes()
             for output in self.outputs:
                 output.phrase(phrase, start)
             notes = self._timed_notes(phrase)
@@ -99,6 +114,22 @@ class Conductor:
         for output in self.outputs:
             output.end(end)
         self.clock.sleep_until(end + RING_OUT, self._stop)
+
+    def _apply_output_changes(self) -> None:
+        with self._changes_lock:
+            changes, self._changes = self._changes, []
+        for action, output in changes:
+            if action == "add":
+                try:
+                    output.open(self.clock)
+                except UserError as error:
+                    self.on_message(str(error))
+                    continue
+                self.outputs.append(output)
+            elif output in self.outputs:
+                self.outputs.remove(output)
+                output.close()
+        self._relay_messages()
 
     def _at(self, beat: float) -> float:
         return self.origin + self.tempo.seconds(beat)

@@ -46,7 +46,7 @@ class Ensemble:
         self.names: list[str] = []
         self.follows: dict[str, str] = {}
         self._bank = QBank(len(melody), np.random.default_rng(seed))
-        self._next_index = 0
+        self.next_index = 0
 
     # -- shaping the chain ------------------------------------------------------------------
 
@@ -56,8 +56,8 @@ class Ensemble:
             raise UserError(f"at most {MAX_AGENTS} agents (there are {len(self.names)})")
         added = []
         for _ in range(count):
-            name = f"a{self._next_index}"
-            self._next_index += 1
+            name = f"a{self.next_index}"
+            self.next_index += 1
             self.follows[name] = self.names[-1] if self.names else SEED
             self.names.append(name)
             self._bank.add(self.defaults)

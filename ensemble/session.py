@@ -53,6 +53,19 @@ class Session:
         with self._lock:
             self._pending.append(command)
 
+    def expected_agents(self) -> list[str]:
+        """The agents there will be once the commands waiting for the boundary are applied."""
+        with self._lock:
+            pending = list(self._pending)
+        names, next_index = list(self.ensemble.names), self.ensemble.next_index
+        for command in pending:
+            if isinstance(command, cmd.Spawn):
+                names += [f"a{next_index + k}" for k in range(command.count)]
+                next_index += command.count
+            elif isinstance(command, cmd.Kill) and command.agent in names:
+                names.remove(command.agent)
+        return names
+
     def next_phrase(self) -> Phrase:
         """Apply what was submitted, then let every agent make its next attempt."""
         with self._lock:

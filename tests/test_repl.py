@@ -1,0 +1,164 @@
+"""The stage REPL, driven through prompt_toolkit's pipe input, on a clock the test moves."""
+
+import threading
+import time
+
+import pytest
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from ensemble.clock import ManualClock
+from ensemble.outputs.base import Output
+from ensemble.repl import CommandCompleter, run_repl
+from ensemble.stage import Stage
+
+PHRASE = 1.25  # seconds: the default seed (5 steps of half a beat) at 120 bpm
+
+
+class Listener(Output):
+    name = "listener"
+
+    def __init__(self):
+        super().__init__()
+        self.phrases = []
+        self.closed = False
+
+    def phrase(self, phrase, start):
+        self.phrases.append(phrase)
+
+    def close(self):
+        self.closed = True
+
+
+class Performer:
+    """Types into the real REPL and moves the clock, phrase by phrase."""
+
+    def __init__(self, tmp_path):
+        self.clock = ManualClock()
+        self.listener = Listener()
+        self.messages = []
+        self.stage = Stage([self.listener], self.clock, lookahead=0.1, on_message=self.messages.append)
+        self.replies = []
+        typed = self.stage.type
+        self.stage.type = lambda line: self.replies.append(typed(line)) or self.replies[-1]
+        self._input_cm = create_pipe_input()
+        self.input = self._input_cm.__enter__()
+        self.thread = threading.Thread(target=run_repl, args=(self.stage,),
+                                       kwargs={"input": self.input, "output": DummyOutput(),
+                                               "history": tmp_path / "history"})
+        self.thread.start()
+
+    def type(self, text, replies=1):
+        expected = len(self.replies) + replies
+        self.input.send_text(text)
+        deadline = time.monotonic() + 5
+        while len(self.replies) < expected and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.replies[-1] if self.replies else None
+
+    def play(self, phrases):
+        """Let `phrases` phrases pass; returns once the conductor has handed them over."""
+        target = len(self.listener.phrases) + phrases
+        deadline = time.monotonic() + 10
+        while len(self.listener.phrases) < target and time.monotonic() < deadline:
+            self.clock.advance(0.05)
+            time.sleep(0.002)
+
+    def quit(self, keys="\x04"):
+        self.input.send_text(keys)
+        self.thread.join(timeout=10)
+        self._input_cm.__exit__(None, None, None)
+
+
+@pytest.fixture
+def performer(tmp_path):
+    performer = Performer(tmp_path)
+    performer.play(2)
+    yield performer
+    if performer.thread.is_alive():
+        performer.quit()
+
+
+def test_commands_land_on_the_phrase_the_repl_announces(performer):
+    reply = performer.type("spawn 2\r")
+    announced = int(reply.split("at phrase ")[1].split(",")[0])
+    performer.play(4)
+    first_heard = next(p.index for p in performer.listener.phrases if p.parts) + 1
+    assert first_heard == announced
+    assert [part.agent for part in performer.listener.phrases[-1].parts] == ["a0", "a1"]
+
+
+def test_every_change_lands_exactly_on_a_phrase_boundary(performer):
+    performer.type("spawn 1\r")
+    performer.play(2)
+    reply = performer.type("tempo 60\r")
+    announced = int(reply.split("at phrase ")[1].split(",")[0])
+    performer.play(3)
+    tempos = {p.index + 1: p.tempo for p in performer.listener.phrases}
+    assert tempos[announced - 1] == 120 and tempos[announced] == 60
+
+
+def test_completion_finishes_a_command(performer):
+    for keys in ("spa", "\t"):  # Tab completes `spa` to `spawn`
+        performer.input.send_text(keys)
+        time.sleep(0.3)  # as a person types: the completer answers asynchronously
+    performer.type(" 3\r")
+    assert performer.replies[-1].startswith("spawn 3: at phrase")
+
+
+def test_the_completer_knows_agents_keys_values_and_voices():
+    completer = CommandCompleter(lambda: ["a0", "a1"], lambda: ["synth:in"])
+
+    def words(text):
+        from prompt_toolkit.completion import CompleteEvent
+        from prompt_toolkit.document import Document
+
+        return [c.text for c in completer.get_completions(Document(text), CompleteEvent())]
+
+    assert "spawn" in words("sp")
+    assert words("mute ") == ["a0", "a1", "all"]
+    assert words("solo ") == ["a0", "a1"]
+    assert words("follow a1 ") == ["a0", "a1", "seed"]
+    assert "alpha=" in words("set a0 ") and "epsilon_decay=" in words("set a0 eps")
+    assert words("set a0 reward=") == ["reward=exact", "reward=near", "reward=pitchclass"]
+    assert "palette=major:" in words("set all palette=")
+    assert words("voice a0 ") == ["saw", "square", "tri"]
+    assert "midi:synth:in" in words("out add ")
+
+
+def test_the_toolbar_shows_tempo_phrase_and_every_agent(performer):
+    performer.type("spawn 3\r")
+    performer.play(3)
+    toolbar = performer.stage.toolbar()
+    assert toolbar.startswith("120 bpm | phrase ")
+    assert all(f"a{k} " in toolbar for k in range(3)) and " e0." in toolbar
+
+
+def test_a_long_session_with_bad_input_keeps_the_music_going(performer):
+    lines = ["spawn 2", "set a0 alpha=7", "sollo a1", "mute a9", "follow a1 a1", "tempo fast", "seed C4 Q4",
+             "voice a0 banjo", "set a1 palette=major:C4-C6", "out remove nowhere", "record maybe",
+             "train a0 5", "solo a1", "unmute all", "kill a0", "follow a1 seed", "", "help", "status"]
+    for line in lines:
+        reply = performer.type(line + "\r")
+        assert reply is not None and "Traceback" not in reply
+        performer.play(1)
+    assert "did you mean 'solo'" in performer.replies[2]
+    assert performer.replies[3].startswith("no agent 'a9'")
+    assert performer.stage.conductor.phrases_played >= len(lines)
+    assert [part.agent for part in performer.listener.phrases[-1].parts] == ["a1"]
+    assert performer.thread.is_alive()
+
+
+def test_ctrl_c_clears_the_line_and_ctrl_d_stops_cleanly(performer):
+    performer.input.send_text("spawn 9")
+    performer.input.send_text("\x03")  # Ctrl-C: the line is dropped, nothing typed reaches the stage
+    performer.type("spawn 1\r")
+    assert performer.replies == [performer.replies[-1]] and performer.replies[-1].startswith("spawn 1:")
+    performer.quit("\x04")  # Ctrl-D
+    assert not performer.thread.is_alive() and performer.listener.closed
+
+
+def test_quit_stops_cleanly(performer):
+    performer.type("quit\r")
+    performer.thread.join(timeout=10)
+    assert not performer.thread.is_alive() and performer.listener.closed
