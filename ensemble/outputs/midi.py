@@ -44,6 +44,7 @@ class MidiOutput(Output):
         self._lost = threading.Event()
         self._closing = threading.Event()
         self._programs: dict[int, int] = {}  # channel -> program sent
+        self._channels: set[int] = set()  # channels that played in the last phrase
         self._started_clock = False
 
     def open(self, clock: Clock) -> None:
@@ -67,6 +68,10 @@ class MidiOutput(Output):
 
     def phrase(self, phrase: Phrase, start: float) -> None:
         assert self.sender is not None
+        playing = {part.sound.channel - 1 for part in phrase.parts}
+        for channel in sorted(self._channels - playing):  # muted, killed or moved: nothing may hang
+            self.sender.schedule(start, mido.Message("control_change", channel=channel, control=123))
+        self._channels = playing
         for part in phrase.parts:
             program, channel = part.sound.program, part.sound.channel - 1
             if program is not None and self._programs.get(channel) != program:

@@ -184,3 +184,19 @@ def test_without_a_midi_system_it_is_one_line(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert lines[0].startswith("midi: no MIDI system here") and "--midi-backend jack" in lines[0]
     assert lines[-1] == "ensemble: no output could be opened; nothing to play on"
+
+
+def test_a_muted_agents_channel_gets_all_notes_off_at_the_boundary(jack_midi):
+    from ensemble import commands as cmd
+
+    synth = Synth(jack_midi)
+    session = Session(seed=0)
+    session.submit(cmd.Spawn(2))
+    phrases = [session.next_phrase()]
+    session.submit(cmd.Mute("a1"))
+    phrases.append(session.next_phrase())
+    midi = MidiOutput("synth", "jack")
+    Conductor(iter(phrases), session.tempo, [midi], RealtimeClock(), lookahead=0.1).run()
+    synth.close()
+    resets = [m for _, m in synth.received if m.type == "control_change" and m.control == 123]
+    assert resets and resets[0].channel == 1  # a1 plays on channel 2
