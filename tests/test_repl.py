@@ -162,3 +162,22 @@ def test_quit_stops_cleanly(performer):
     performer.type("quit\r")
     performer.thread.join(timeout=10)
     assert not performer.thread.is_alive() and performer.listener.closed
+
+
+def test_outputs_can_be_added_and_removed_mid_performance(tmp_path):
+    extra = Listener()
+    extra.name = "extra"
+    performer = Performer(tmp_path)
+    performer.stage.make_output = lambda spec: extra
+    performer.play(1)
+    assert performer.type("out add extra\r") == "out add extra: from the next phrase"
+    performer.play(3)
+    assert extra.phrases
+    assert performer.type("out remove extra\r") == "out remove extra: from the next phrase"
+    performer.play(3)
+    assert extra.closed
+    heard = len(extra.phrases)
+    performer.play(2)
+    assert len(extra.phrases) == heard
+    assert performer.type("out remove nothing\r").startswith("no output 'nothing' playing (playing: listener)")
+    performer.quit()
