@@ -19,16 +19,19 @@ def _message(text: str) -> None:
     print(text, file=sys.stderr)
 
 
-def _render(script: Path, out: Path, seed: int, name: str | None = None, midi: Path | None = None) -> int:
-    from ensemble.render import render_script
-    from ensemble.report import accuracy_table
-    from ensemble.script import load_script
+def _render(source: Path, out: Path, seed: int, name: str | None = None, midi: Path | None = None) -> int:
+    from dataclasses import replace
 
-    lines = load_script(script)
-    result = render_script(lines, out, seed=seed, name=name or str(script), on_message=_message, midi=midi)
+    from ensemble.render import load_performance, render
+    from ensemble.report import accuracy_table
+
+    performance = load_performance(source, seed, on_message=_message)
+    if name:
+        performance = replace(performance, name=name)
+    result = render(performance, out, on_message=_message, midi=midi)
     session = result.session
     print(f"wrote {out} ({result.audio_seconds:.1f} s, {len(result.phrase_starts)} phrases, "
-          f"seed {seed}, {result.speed:.0f}x real time)")
+          f"seed {performance.seed}, {result.speed:.0f}x real time)")
     if midi is not None:
         print(f"wrote {midi}")
     print(f"seed melody: {session.ensemble.melody}")
@@ -58,21 +61,33 @@ def _render_command(args: argparse.Namespace) -> int:
 def _play(args: argparse.Namespace) -> int:
     from ensemble.clock import RealtimeClock
     from ensemble.conductor import Conductor
-    from ensemble.render import check_script
-    from ensemble.script import load_script, script_phrases
+    from ensemble.journal import JournalWriter
+    from ensemble.render import load_performance
     from ensemble.session import Session
 
-    lines = load_script(Path(args.script))
-    check_script(lines, args.seed, args.script)
+    performance = load_performance(Path(args.script), args.seed, on_message=_message)
     outputs = _outputs(args)
-    session = Session(seed=args.seed, on_message=_message)
-    conductor = Conductor(script_phrases(lines, session), session.tempo, outputs, RealtimeClock(),
+    session = Session(seed=performance.seed, on_message=_message)
+    journal = JournalWriter(Path(args.record), session, args.to or ["glicol"]) if args.record else None
+    conductor = Conductor(performance.make(session), session.tempo, outputs, RealtimeClock(),
                           lookahead=args.lookahead, on_message=_message)
     try:
         conductor.run()
     except KeyboardInterrupt:
         conductor.stop()  # outputs were closed on the way out: nothing is left sounding
+    finally:
+        if journal is not None:
+            journal.close()
+            print(f"recorded {journal.path}")
     print(f"played {conductor.phrases_played} phrases on {', '.join(o.name for o in conductor.outputs)}")
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from ensemble.plot import plot_journal
+
+    plot_journal(Path(args.journal), Path(args.output), on_message=_message)
+    print(f"wrote {args.output}")
     return 0
 
 
@@ -109,7 +124,8 @@ def _add_live_options(parser: argparse.ArgumentParser) -> None:
                         help="glicol (the sound card, default), sc or sc:HOST:PORT (SuperCollider), "
                         "midi or midi:PORT (a port's name or a unique part of it); repeatable")
     parser.add_argument("--lookahead", type=float, default=0.15,
-                        help="seconds between handing a note to the outputs and its sounding (default 0.15)")
+                        help="seconds between handing a note to the outputs and its sounding "
+                        "(default 0.15)")
     parser.add_argument("--sc-latency", type=float, default=0.05,
                         help="seconds added to SuperCollider time tags, the server's slack (default 0.05)")
     parser.add_argument("--midi-backend", choices=["jack", "alsa"],
@@ -139,7 +155,8 @@ def _engine_fetch(_: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="ensemble", description="A chain of Q-learning agents playing musical telephone. "
+        prog="ensemble", allow_abbrev=False,
+        description="A chain of Q-learning agents playing musical telephone. "
         "Without a command: the stage REPL, playing while you type.")
     parser.add_argument("--version", action="version", version=f"ensemble {__version__}")
     _add_live_options(parser)
@@ -153,16 +170,31 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo)
 
     render = commands.add_parser("render", help="render a performance script offline to a WAV")
-    render.add_argument("script", help="a performance script (one command per line)")
+    render.add_argument("script", metavar="SCRIPT|JOURNAL",
+                        help="a performance script (one command per line) or a recorded journal (.jsonl)")
     render.add_argument("--out", required=True, help="WAV file to write")
     render.add_argument("--midi", help="also write the performance as a Standard MIDI File")
     render.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     render.set_defaults(run=_render_command)
 
     play = commands.add_parser("play", help="play a performance script live")
-    play.add_argument("script", help="a performance script (one command per line)")
+    play.add_argument("script", metavar="SCRIPT|JOURNAL",
+                      help="a performance script (one command per line) or a recorded journal (.jsonl)")
     _add_live_options(play)
+    play.add_argument("--record", metavar="FILE",
+                      help="record the performance's journal (JSON Lines) to FILE")
     play.set_defaults(run=_play)
+
+    replay = commands.add_parser("replay", help="play a recorded journal again, live")
+    replay.add_argument("script", metavar="JOURNAL",
+                        help="a journal (.jsonl) written by --record or `record on`")
+    _add_live_options(replay)
+    replay.set_defaults(run=_play, record=None)
+
+    plot = commands.add_parser("plot", help="plot a journal: learning curves, a piano roll, the chain")
+    plot.add_argument("journal", metavar="JOURNAL", help="a journal (.jsonl)")
+    plot.add_argument("-o", "--output", required=True, metavar="FILE.png", help="the picture to write")
+    plot.set_defaults(run=_plot)
 
     midi = commands.add_parser("midi", help="MIDI ports")
     midi_commands = midi.add_subparsers(dest="midi_command", required=True, metavar="ACTION")

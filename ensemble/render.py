@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,12 +11,14 @@ from ensemble import commands as cmd
 from ensemble.clock import VirtualClock
 from ensemble.conductor import Conductor
 from ensemble.errors import UserError
+from ensemble.events import Phrase
 from ensemble.glicol.engine import SAMPLE_RATE, GlicolEngine
+from ensemble.journal import Journal, journal_phrases, read_journal
 from ensemble.outputs.base import Output
 from ensemble.outputs.midifile import MidiFileOutput
 from ensemble.outputs.wavfile import GlicolWavOutput
 from ensemble.progress import Progress
-from ensemble.script import ScriptLine, script_phrases
+from ensemble.script import ScriptLine, load_script, script_phrases
 from ensemble.session import Session
 
 
@@ -62,20 +64,68 @@ def check_writable(path: Path) -> None:
         path.unlink()
 
 
+@dataclass(frozen=True)
+class Performance:
+    """What to play: its name, seed and length, and how to make its phrases from a session."""
+
+    name: str
+    seed: int
+    phrases: int
+    make: Callable[[Session], Iterator[Phrase]]
+
+
+def script_performance(lines: list[ScriptLine], seed: int, name: str) -> Performance:
+    check_script(lines, seed, name)
+    total = sum(line.command.phrases for line in lines if isinstance(line.command, cmd.Wait))
+    return Performance(name, seed, total, lambda session: script_phrases(lines, session))
+
+
+def journal_performance(journal: Journal, on_message: Callable[[str], None] = print) -> Performance:
+    for warning in journal.warnings:
+        on_message(warning)
+    if not journal.phrases:
+        raise UserError(f"{journal.path}: the journal has no phrase to play")
+    return Performance(str(journal.path), journal.seed, journal.phrases,
+                       lambda session: journal_phrases(journal, session, on_message))
+
+
+def load_performance(path: Path, seed: int, on_message: Callable[[str], None] = print) -> Performance:
+    """A script, or a journal (JSON Lines, whose seed then wins over `seed`)."""
+    if _is_journal(path):
+        return journal_performance(read_journal(path), on_message)
+    return script_performance(load_script(path), seed, str(path))
+
+
+def _is_journal(path: Path) -> bool:
+    if path.suffix == ".jsonl":
+        return True
+    try:
+        with path.open("rb") as file:
+            return file.read(1) == b"{"
+    except OSError:
+        return False  # the script reader says what is wrong with the path
+
+
 def render_script(lines: list[ScriptLine], out: Path, *, seed: int = 0, name: str = "<script>",
                   engine: GlicolEngine | None = None, show_progress: bool = True,
                   on_message: Callable[[str], None] = print, midi: Path | None = None) -> RenderResult:
+    return render(script_performance(lines, seed, name), out, engine=engine, show_progress=show_progress,
+                  on_message=on_message, midi=midi)
+
+
+def render(performance: Performance, out: Path, *, engine: GlicolEngine | None = None,
+           show_progress: bool = True, on_message: Callable[[str], None] = print,
+           midi: Path | None = None) -> RenderResult:
     """Render through the conductor on a virtual clock: the live code path, as fast as it goes.
 
     With `midi`, a Standard MIDI File of the same performance is written alongside the WAV.
     """
-    check_script(lines, seed, name)
     for path in (out, midi):  # every file is required offline: a bad path fails before rendering
         if path is not None:
             check_writable(path)
     started = time.perf_counter()
-    session = Session(seed=seed, on_message=on_message)
-    total = sum(line.command.phrases for line in lines if isinstance(line.command, cmd.Wait))
+    session = Session(seed=performance.seed, on_message=on_message)
+    total = performance.phrases
     progress = Progress(total, f"rendering {out.name}") if show_progress else None
 
     def phrase_done(index: int) -> None:
@@ -84,7 +134,7 @@ def render_script(lines: list[ScriptLine], out: Path, *, seed: int = 0, name: st
 
     wav = GlicolWavOutput(out, engine, on_phrase=phrase_done)
     outputs: list[Output] = [wav] if midi is None else [wav, MidiFileOutput(midi)]
-    conductor = Conductor(script_phrases(lines, session), session.tempo, outputs, VirtualClock(),
+    conductor = Conductor(performance.make(session), session.tempo, outputs, VirtualClock(),
                           on_message=on_message)
     conductor.run()
     audio_seconds = wav.frames / SAMPLE_RATE

@@ -6,9 +6,12 @@ in order, when the next phrase begins, so nothing ever changes mid-note.
 
 from __future__ import annotations
 
+import hashlib
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ensemble import commands as cmd
 from ensemble.ensemble import Attempt, Ensemble
@@ -33,8 +36,17 @@ class History:
         return [a for phrase in self.attempts for a in phrase if a.agent == agent and a.heard]
 
 
+def checksum(attempts: list[Attempt]) -> str:
+    """What a phrase's attempts were, in 12 hex digits: a replay compares its own with these."""
+    text = ";".join(f"{a.agent}:{int(a.heard)}:{','.join(map(str, a.played))}" for a in attempts)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 class Session:
     def __init__(self, seed: int = 0, on_message: Callable[[str], None] = print) -> None:
+        self.seed = seed
+        self.initial_tempo, self.initial_step = DEFAULT_TEMPO, DEFAULT_STEP
+        self.initial_melody = DEFAULT_SEED_MELODY
         self.ensemble = Ensemble(DEFAULT_SEED_MELODY, seed=seed)
         self.tempo = TempoMap(DEFAULT_TEMPO)
         self.step_beats = DEFAULT_STEP
@@ -43,6 +55,10 @@ class Session:
         self.history = History()
         self.on_message = on_message
         self.muted: set[str] = set()
+        # What a journal needs, kept from the start so that recording can begin at any time:
+        # each applied command with its phrase, and each phrase's checksum.
+        self.log: list[dict[str, Any]] = []
+        self._recorder: Callable[[dict[str, Any]], None] | None = None
         self._pending: list[cmd.Command] = []
         self._lock = threading.Lock()
 
@@ -52,6 +68,22 @@ class Session:
             raise UserError("wait only makes sense in a script")
         with self._lock:
             self._pending.append(command)
+
+    def record(self, start: Callable[[list[dict[str, Any]]], Callable[[dict[str, Any]], None]]) -> None:
+        """Start a recording: `start` gets the log so far and returns where later entries go."""
+        with self._lock:
+            self._recorder = start(list(self.log))
+
+    def stop_recording(self) -> None:
+        with self._lock:
+            self._recorder = None
+
+    def _log(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self.log.append(entry)
+            recorder = self._recorder
+        if recorder is not None:
+            recorder(entry)
 
     def expected_agents(self) -> list[str]:
         """The agents there will be once the commands waiting for the boundary are applied."""
@@ -75,8 +107,12 @@ class Session:
                 self.apply(command)
             except UserError as error:  # one bad command must not cost the others
                 self.on_message(f"{command}: {error}")
+                continue
+            self._log({"phrase": self.phrase_index, "beat": self.beat, "time": round(time.time(), 3),
+                       "command": str(command)})
         attempts = self.ensemble.step()
         self.history.attempts.append(attempts)
+        self._log({"phrase": self.phrase_index, "checksum": checksum(attempts)})
         phrase = Phrase(
             index=self.phrase_index,
             start_beat=self.beat,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ensemble import commands as cmd
 from ensemble.clock import Clock
@@ -18,6 +20,9 @@ from ensemble.outputs.base import Output
 from ensemble.outputs.spec import parse_output
 from ensemble.report import sparkline
 from ensemble.session import Session
+
+if TYPE_CHECKING:
+    from ensemble.journal import JournalWriter
 
 RECENT = 8  # attempts in an agent's sparkline
 
@@ -34,16 +39,21 @@ class Stage:
                                    lookahead=lookahead, on_message=on_message)
         self.finished = threading.Event()
         self.quitting = False
+        self.journal: JournalWriter | None = None
         self._thread = threading.Thread(target=self._run, name="conductor", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
-        """All notes off, outputs closed."""
+        """All notes off, outputs closed, the journal flushed."""
         self.quitting = True
         self.conductor.stop()
         self._thread.join(timeout=5.0)
+        if self.journal is not None:
+            self.journal.close()
+            self.on_message(f"recorded {self.journal.path}")
+            self.journal = None
 
     def _run(self) -> None:
         try:
@@ -76,8 +86,8 @@ class Stage:
                 return self.status()
             case cmd.Out(action, spec):
                 return self._out(action, spec)
-            case cmd.Record():
-                return "recording arrives with the journal (performances); not available yet"
+            case cmd.Record(on, path):
+                return self._record(on, path)
             case cmd.Wait():
                 return "wait is for scripts: here every command lands on the next phrase anyway"
         self._check(command)
@@ -96,6 +106,21 @@ class Stage:
         """Seconds until the phrase that the next command will land on begins."""
         start = self.conductor.origin + self.session.tempo.seconds(self.session.beat)
         return max(0.0, start - self.clock.now())
+
+    def _record(self, on: bool, path: str | None) -> str:
+        from ensemble.journal import JournalWriter, default_path
+
+        if not on:
+            if self.journal is None:
+                return "not recording"
+            self.journal.close()
+            done, self.journal = self.journal.path, None
+            return f"recorded {done}"
+        if self.journal is not None:
+            return f"already recording to {self.journal.path}"
+        outputs = [output.name for output in self.conductor.outputs]
+        self.journal = JournalWriter(Path(path) if path else default_path(), self.session, outputs)
+        return f"recording to {self.journal.path} (from the start of the performance)"
 
     def _out(self, action: str, spec: str) -> str:
         if action == "add":

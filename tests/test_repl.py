@@ -179,5 +179,6 @@ def test_outputs_can_be_added_and_removed_mid_performance(tmp_path):
     heard = len(extra.phrases)
     performer.play(2)
     assert len(extra.phrases) == heard
-    assert performer.type("out remove nothing\r").startswith("no output 'nothing' playing (playing: listener)")
+    reply = performer.type("out remove nothing\r")
+    assert reply.startswith("no output 'nothing' playing (playing: listener)")
     performer.quit()

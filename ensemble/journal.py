@@ -1,0 +1,165 @@
+"""Journals: a performance recorded as JSON Lines, replayed exactly.
+
+A header line, then one line per command with the phrase it landed on, its beat and the wall
+time, and one line per phrase with a checksum of its attempts. Attempts are not stored: the
+seed and the commands recompute them, and the checksums say where a replay would diverge.
+Append-only and flushed line by line, so a killed recording keeps every line it finished.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from ensemble import __version__
+from ensemble import commands as cmd
+from ensemble.errors import UserError
+from ensemble.events import Phrase
+from ensemble.session import Session, checksum
+
+FORMAT = 1
+KIND = "ensemble journal"
+
+
+def default_path(folder: Path = Path("performances")) -> Path:
+    return folder / f"{datetime.datetime.now():%Y-%m-%d-%H%M%S}.jsonl"
+
+
+class JournalWriter:
+    """Writes a session's journal: what it did before recording started, then as it happens."""
+
+    def __init__(self, path: Path, session: Session, outputs: list[str]) -> None:
+        self.path = path
+        self.session = session
+        self._lock = threading.Lock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file: TextIO | None = path.open("x", encoding="utf-8")  # never over an old one
+        except FileExistsError:
+            raise UserError(f"{path} exists already; choose another file") from None
+        except OSError as error:
+            raise UserError(f"cannot write {path}: {error.strerror or error}") from None
+        self._write({"kind": KIND, "format": FORMAT, "version": __version__, "seed": session.seed,
+                     "tempo": session.initial_tempo, "step": session.initial_step,
+                     "melody": str(session.initial_melody), "outputs": outputs,
+                     "started": datetime.datetime.now().astimezone().isoformat(timespec="seconds")})
+        session.record(self._begin)
+
+    def _begin(self, backlog: list[dict[str, Any]]) -> Callable[[dict[str, Any]], None]:
+        for entry in backlog:  # a recording started mid-performance still replays from the start
+            self._write(entry)
+        return self._write
+
+    def close(self) -> None:
+        self.session.stop_recording()
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+    def _write(self, line: dict[str, Any]) -> None:
+        with self._lock:
+            if self._file is None:
+                return
+            self._file.write(json.dumps(line, separators=(",", ":")) + "\n")
+            self._file.flush()  # a killed process loses at most the line it was writing
+
+
+@dataclass
+class Journal:
+    path: Path
+    header: dict[str, Any]
+    commands: dict[int, list[cmd.Command]] = field(default_factory=dict)  # phrase -> applied there
+    checksums: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def seed(self) -> int:
+        return int(self.header["seed"])
+
+    @property
+    def phrases(self) -> int:
+        return len(self.checksums)
+
+
+def read_journal(path: Path) -> Journal:
+    """Read and check a journal; a torn last line is reported and skipped, anything else bad is an error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"cannot read journal {path}: {getattr(error, 'strerror', None) or error}") from None
+    lines = text.split("\n")
+    complete = lines[:-1]  # the text after the last newline is a line still being written
+    if not complete or not complete[0].strip():
+        raise UserError(f"{path}: empty: not a journal")
+    journal = Journal(path, _header(path, complete[0]))
+    for number, line in enumerate(complete[1:], start=2):
+        _read_line(journal, number, line)
+    if lines[-1].strip():
+        journal.warnings.append(f"{path}:{len(lines)}: the last line was cut off (the recording was "
+                                f"stopped mid-line); replaying up to the line before")
+    return journal
+
+
+def _parse(path: Path, number: int, line: str) -> dict[str, Any]:
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise UserError(f"{path}:{number}: not a journal line ({error.msg})") from None
+    if not isinstance(value, dict):
+        raise UserError(f"{path}:{number}: not a journal line")
+    return value
+
+
+def _header(path: Path, line: str) -> dict[str, Any]:
+    header = _parse(path, 1, line)
+    if header.get("kind") != KIND:
+        raise UserError(f"{path}:1: not an ensemble journal")
+    if not isinstance(header.get("format"), int) or header["format"] > FORMAT:
+        raise UserError(f"{path}:1: journal format {header.get('format')} is newer than this ensemble "
+                        f"({__version__}) reads (format {FORMAT}); update ensemble to replay it")
+    if not isinstance(header.get("seed"), int):
+        raise UserError(f"{path}:1: the header has no seed")
+    return header
+
+
+def _read_line(journal: Journal, number: int, line: str) -> None:
+    if not line.strip():
+        return
+    entry = _parse(journal.path, number, line)
+    phrase = entry.get("phrase")
+    if not isinstance(phrase, int) or phrase < 0:
+        raise UserError(f"{journal.path}:{number}: a journal line needs a phrase number")
+    if "checksum" in entry:
+        if phrase != len(journal.checksums):
+            raise UserError(f"{journal.path}:{number}: phrase {phrase} is out of order "
+                            f"(expected {len(journal.checksums)})")
+        journal.checksums.append(str(entry["checksum"]))
+    elif "command" in entry:
+        try:
+            command = cmd.parse_command(str(entry["command"]))
+        except UserError as error:
+            raise UserError(f"{journal.path}:{number}: {error}") from None
+        if command is not None:
+            journal.commands.setdefault(phrase, []).append(command)
+    else:
+        raise UserError(f"{journal.path}:{number}: neither a command nor a checksum")
+
+
+def journal_phrases(journal: Journal, session: Session,
+                    on_message: Callable[[str], None] = print) -> Iterator[Phrase]:
+    """Play a journal through a session: the same commands on the same phrases, checked."""
+    diverged = False
+    for index in range(journal.phrases):
+        for command in journal.commands.get(index, []):
+            session.submit(command)
+        phrase = session.next_phrase()
+        if not diverged and checksum(session.history.attempts[-1]) != journal.checksums[index]:
+            diverged = True
+            on_message(f"{journal.path}: the replay diverges from the recording at phrase {index + 1}")
+        yield phrase

@@ -1,0 +1,123 @@
+"""A journal as a picture: learning curves with the commands marked, a piano roll, the chain."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ensemble.errors import UserError
+from ensemble.journal import Journal, journal_phrases, read_journal
+from ensemble.melody import REST
+from ensemble.session import Session
+
+SIZE = (12.0, 9.0)  # inches
+DPI = 100  # so the PNG is 1200 x 900
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only: no display needed, none opened
+        import matplotlib.pyplot as pyplot
+    except ImportError:
+        raise UserError("plotting needs matplotlib: pip install 'ensemble[plot]'") from None
+    return pyplot
+
+
+def replayed(journal: Journal, on_message: Callable[[str], None] = print) -> Session:
+    """The session as it stood at the end of the journal, attempts and all (no sound)."""
+    session = Session(seed=journal.seed, on_message=on_message)
+    for _ in journal_phrases(journal, session, on_message):
+        pass
+    return session
+
+
+def figure(journal: Journal, session: Session) -> Any:
+    pyplot = _pyplot()
+    fig = pyplot.figure(figsize=SIZE, dpi=DPI)
+    grid = fig.add_gridspec(2, 3, height_ratios=[1, 1])
+    curves = fig.add_subplot(grid[0, :])
+    roll, chain = fig.add_subplot(grid[1, :2]), fig.add_subplot(grid[1, 2])
+    names = _agents_in_order(session)
+    colours = {name: pyplot.cm.tab10(i % 10) for i, name in enumerate(names)}
+
+    for name in names:
+        points = [(index + 1, a.accuracy) for index, phrase in enumerate(session.history.attempts)
+                  for a in phrase if a.agent == name and a.heard]
+        if points:
+            curves.plot(*zip(*points, strict=True), label=name, color=colours[name], linewidth=1.2)
+    for phrase, commands in sorted(journal.commands.items()):
+        curves.axvline(phrase + 1, color="grey", linewidth=0.6, linestyle=":")
+        curves.annotate("; ".join(map(str, commands))[:48], (phrase + 1, 0.98), fontsize=6, rotation=90,
+                        va="top", ha="right", color="grey", xycoords=("data", "axes fraction"))
+    curves.set(xlabel="phrase", ylabel="accuracy of the attempt", ylim=(-0.02, 1.02),
+               title=f"{journal.path.name}: learning curves (dotted: commands)")
+    curves.legend(loc="lower right", fontsize=7, ncol=max(1, len(names) // 8))
+
+    step = 0
+    for phrase in session.history.attempts:
+        width = max((len(a.played) for a in phrase), default=0)
+        for attempt in phrase:
+            if attempt.heard and attempt.agent in colours:
+                for offset, note in enumerate(attempt.played):
+                    if note != REST:
+                        roll.broken_barh([(step + offset, 0.9)], (note - 0.4, 0.8),
+                                         color=colours[attempt.agent], alpha=0.6)
+        step += width
+    roll.set(xlabel="step", ylabel="MIDI note", title="who played what")
+
+    _draw_chain(chain, session, names, colours)
+    fig.tight_layout()
+    return fig
+
+
+def _agents_in_order(session: Session) -> list[str]:
+    seen: dict[str, None] = {}
+    for phrase in session.history.attempts:
+        for attempt in phrase:
+            seen.setdefault(attempt.agent)
+    return list(seen)
+
+
+def _draw_chain(axes: Any, session: Session, names: list[str], colours: dict[str, Any]) -> None:
+    """Who copies whom at the end: the seed on the left, each agent to the right of its target."""
+    follows = session.ensemble.follows
+    depth: dict[str, int] = {"seed": 0}
+
+    def level(name: str, seen: frozenset[str] = frozenset()) -> int:
+        if name not in depth:
+            target = follows.get(name, "seed")
+            depth[name] = 1 if name in seen else level(target, seen | {name}) + 1
+        return depth[name]
+
+    rows: dict[int, int] = {}
+    places = {"seed": (0.0, 0.0)}
+    for name in follows:
+        column = level(name)
+        places[name] = (float(column), float(rows.get(column, 0)))
+        rows[column] = rows.get(column, 0) + 1
+    for name, target in follows.items():
+        axes.annotate("", xy=places[name], xytext=places[target],
+                      arrowprops={"arrowstyle": "->", "color": "grey", "shrinkA": 12, "shrinkB": 12})
+    for name, (x, y) in places.items():
+        axes.scatter([x], [y], s=500, color=colours.get(name, "lightgrey"), zorder=2)
+        axes.annotate(name, (x, y), ha="center", va="center", fontsize=8, zorder=3)
+    axes.set_title("the chain: who copies whom")
+    axes.margins(0.25)
+    axes.axis("off")
+
+
+def plot_journal(path: Path, out: Path, on_message: Callable[[str], None] = print) -> None:
+    journal = read_journal(path)
+    for warning in journal.warnings:
+        on_message(warning)
+    session = replayed(journal, on_message)
+    fig = figure(journal, session)
+    try:
+        fig.savefig(out, dpi=DPI)
+    except OSError as error:
+        raise UserError(f"cannot write {out}: {error.strerror or error}") from None
+    finally:
+        _pyplot().close(fig)

@@ -1,0 +1,181 @@
+"""Journals: recorded through the session as the REPL does, replayed exactly, robust to damage."""
+
+import hashlib
+import json
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from ensemble import commands as cmd
+from ensemble.errors import UserError
+from ensemble.journal import FORMAT, JournalWriter, journal_phrases, read_journal
+from ensemble.render import journal_performance, render, render_script
+from ensemble.script import parse_script
+from ensemble.session import Session
+
+SCRIPT = ("tempo 180\nstep 0.5\nseed C4 E4 G4 C5\nspawn 3\nwait 4\n"
+          "set a1 voice=square alpha=0.9\nmute a2\nwait 4\n")
+
+
+def _typed_performance(path):
+    """A performance driven through the session as the REPL drives it, recorded as it goes."""
+    session = Session(seed=5)
+    for line in ("tempo 180", "step 0.5", "seed C4 E4 G4 C5", "spawn 3"):
+        session.submit(cmd.parse_command(line))
+    session.next_phrase()
+    journal = JournalWriter(path, session, ["glicol"])  # started after the first phrase: still complete
+    for _ in range(3):
+        session.next_phrase()
+    session.submit(cmd.parse_command("set a1 voice=square alpha=0.9"))
+    session.submit(cmd.parse_command("mute a2"))
+    session.submit(cmd.parse_command("set a9 alpha=0.1"))  # refused at the boundary: not journaled
+    for _ in range(4):
+        session.next_phrase()
+    journal.close()
+    return session
+
+
+def test_a_replay_makes_the_same_attempts(tmp_path):
+    original = _typed_performance(tmp_path / "p.jsonl")
+    journal = read_journal(tmp_path / "p.jsonl")
+    assert journal.phrases == 8 and journal.warnings == []
+    replay = Session(seed=journal.seed)
+    phrases = list(journal_phrases(journal, replay, on_message=pytest.fail))
+    assert [[a.played for a in p] for p in replay.history.attempts] == \
+           [[a.played for a in p] for p in original.history.attempts]
+    assert [part.agent for part in phrases[-1].parts] == ["a0", "a1"]  # a2 was muted
+
+
+def test_rendering_a_journal_gives_the_bytes_of_rendering_its_script(tmp_path):
+    script = render_script(parse_script(SCRIPT), tmp_path / "script.wav", seed=5, show_progress=False)
+    journal_path = tmp_path / "p.jsonl"
+    JournalWriter(journal_path, script.session, ["wav"]).close()  # the log of a finished session
+    replayed = render(journal_performance(read_journal(journal_path)), tmp_path / "journal.wav",
+                      show_progress=False, on_message=pytest.fail)
+    digest = [hashlib.sha256(r.path.read_bytes()).hexdigest() for r in (script, replayed)]
+    assert digest[0] == digest[1]
+
+
+def test_a_replay_that_diverges_says_where(tmp_path):
+    _typed_performance(tmp_path / "p.jsonl")
+    lines = (tmp_path / "p.jsonl").read_text().splitlines()
+    header = json.loads(lines[0])
+    header["seed"] = 6  # another seed: other attempts
+    (tmp_path / "p.jsonl").write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
+    messages = []
+    list(journal_phrases(read_journal(tmp_path / "p.jsonl"), Session(seed=6), messages.append))
+    assert messages == [f"{tmp_path / 'p.jsonl'}: the replay diverges from the recording at phrase 1"]
+
+
+RECORDER = """
+import sys, time
+from pathlib import Path
+from ensemble import commands as cmd
+from ensemble.journal import JournalWriter
+from ensemble.session import Session
+session = Session(seed=3)
+JournalWriter(Path(sys.argv[1]), session, ["glicol"])
+for line in ("spawn 2", "seed C4 D4 E4 F4"):
+    session.submit(cmd.parse_command(line))
+phrase = 0
+while True:
+    if phrase % 5 == 4:
+        session.submit(cmd.parse_command(f"set all alpha=0.{phrase % 9 + 1}"))
+    session.next_phrase()
+    phrase += 1
+    print(phrase, flush=True)
+    time.sleep(0.002)
+"""
+
+
+def test_a_recording_killed_mid_performance_replays_up_to_its_last_line(tmp_path):
+    path = tmp_path / "killed.jsonl"
+    recorder = subprocess.Popen([sys.executable, "-c", RECORDER, str(path)], stdout=subprocess.PIPE,
+                                text=True)
+    while int(recorder.stdout.readline() or 0) < 40:
+        pass
+    recorder.send_signal(signal.SIGKILL)
+    recorder.wait()
+    journal = read_journal(path)
+    lines = [line for line in path.read_text().split("\n")[1:] if line.strip()]
+    complete = [json.loads(line) for line in lines[: len(lines) - (1 if journal.warnings else 0)]]
+    assert journal.phrases == sum("checksum" in line for line in complete) >= 40
+    replay = Session(seed=journal.seed)
+    messages = []
+    assert len(list(journal_phrases(journal, replay, messages.append))) == journal.phrases
+    assert messages == []  # every phrase it kept replays exactly
+
+
+def test_a_torn_last_line_is_reported_and_skipped(tmp_path):
+    _typed_performance(tmp_path / "p.jsonl")
+    text = (tmp_path / "p.jsonl").read_text()
+    (tmp_path / "p.jsonl").write_text(text + '{"phrase":8,"chec')
+    journal = read_journal(tmp_path / "p.jsonl")
+    assert journal.phrases == 8
+    assert journal.warnings[0].endswith("the last line was cut off (the recording was stopped mid-line); "
+                                        "replaying up to the line before")
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("", "empty: not a journal"),
+    ("seed C4\nwait 2\n", ":1: not a journal line"),
+    ('{"kind": "something else", "format": 1}\n', ":1: not an ensemble journal"),
+    (json.dumps({"kind": "ensemble journal", "format": FORMAT + 1, "seed": 0}) + "\n",
+     f":1: journal format {FORMAT + 1} is newer than this ensemble"),
+    (json.dumps({"kind": "ensemble journal", "format": 1, "seed": 0}) + "\n{oops}\n"
+     + '{"phrase":0,"checksum":"x"}\n', ":2: not a journal line"),
+    (json.dumps({"kind": "ensemble journal", "format": 1, "seed": 0}) + '\n{"phrase":0,"command":"dance"}\n',
+     ":2: unknown command 'dance'"),
+    (json.dumps({"kind": "ensemble journal", "format": 1, "seed": 0}) + '\n{"phrase":3,"checksum":"x"}\n',
+     ":2: phrase 3 is out of order"),
+])
+def test_damaged_or_foreign_files_are_clear_errors(tmp_path, content, message):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(content)
+    with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        read_journal(path)
+
+
+def test_the_cli_replays_renders_and_plots_a_recording(tmp_path):
+    _typed_performance(tmp_path / "p.jsonl")
+    run = [sys.executable, "-m", "ensemble"]
+    rendered = subprocess.run([*run, "render", "p.jsonl", "--out", "p.wav", "--midi", "p.mid"], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120, check=False)
+    assert rendered.returncode == 0, rendered.stderr
+    assert (tmp_path / "p.wav").stat().st_size > 44 and (tmp_path / "p.mid").stat().st_size > 0
+    plotted = subprocess.run([*run, "plot", "p.jsonl", "-o", "p.png"], cwd=tmp_path, capture_output=True,
+                             text=True, timeout=120, check=False)
+    assert plotted.returncode == 0, plotted.stderr
+    bad = subprocess.run([*run, "render", "nothing.jsonl", "--out", "x.wav"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and "cannot read journal" in bad.stderr
+
+
+def test_the_plot_is_a_png_of_the_expected_size_with_a_curve_per_agent(tmp_path):
+    from ensemble.plot import DPI, SIZE, figure, plot_journal, replayed
+
+    _typed_performance(tmp_path / "p.jsonl")
+    journal = read_journal(tmp_path / "p.jsonl")
+    fig = figure(journal, replayed(journal))
+    curves = [line.get_label() for line in fig.axes[0].get_lines() if not line.get_label().startswith("_")]
+    assert curves == ["a0", "a1", "a2"]  # the dotted command markers carry no label
+    plot_journal(tmp_path / "p.jsonl", tmp_path / "p.png")
+    data = (tmp_path / "p.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (SIZE[0] * DPI, SIZE[1] * DPI)
+
+
+def test_recording_through_the_repl_stage(tmp_path):
+    from ensemble.clock import VirtualClock
+    from ensemble.stage import Stage
+
+    stage = Stage([], VirtualClock(), on_message=lambda m: None)
+    assert stage.type(f"record on {tmp_path / 'r.jsonl'}").startswith("recording to ")
+    assert stage.type("record on").startswith("already recording")
+    stage.session.submit(cmd.Spawn(1))
+    stage.session.next_phrase()
+    assert stage.type("record off") == f"recorded {tmp_path / 'r.jsonl'}"
+    assert read_journal(tmp_path / "r.jsonl").phrases == 1
