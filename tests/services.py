@@ -67,6 +67,19 @@ def _stop_process(process: subprocess.Popen[bytes], timeout: float = 5.0) -> boo
     return True
 
 
+def _clear_stale_jack_state() -> None:
+    """Forget servers that died without cleaning up, when no jackd is running at all.
+
+    A jackd that is killed leaves its entry in JACK's shared-memory registry; after a handful of
+    those no server starts ("Too many servers already active"). With no jackd alive, every
+    entry is stale.
+    """
+    running = subprocess.run(["pgrep", "-x", "jackd"], capture_output=True, check=False).returncode == 0
+    if not running:
+        for path in Path("/dev/shm").glob("jack*"):
+            path.unlink(missing_ok=True)
+
+
 class Jack:
     """`jackd --no-realtime -d dummy` under a unique server name, ready when `jack_lsp` answers."""
 
@@ -87,6 +100,7 @@ class Jack:
 
     def start(self) -> Jack:
         jackd = require("jackd", "jackd2")
+        _clear_stale_jack_state()
         command = [jackd, "--no-realtime", "-d", "dummy", "-r", str(self.rate), "-p", str(self.period)]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(

@@ -4,30 +4,17 @@ import threading
 import time
 
 import pytest
+from listener import Listener
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from ensemble.clock import ManualClock
-from ensemble.outputs.base import Output
 from ensemble.repl import CommandCompleter, run_repl
 from ensemble.stage import Stage
 
 PHRASE = 1.25  # seconds: the default seed (5 steps of half a beat) at 120 bpm
 
 
-class Listener(Output):
-    name = "listener"
-
-    def __init__(self):
-        super().__init__()
-        self.phrases = []
-        self.closed = False
-
-    def phrase(self, phrase, start):
-        self.phrases.append(phrase)
-
-    def close(self):
-        self.closed = True
 
 
 class Performer:

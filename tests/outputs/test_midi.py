@@ -8,10 +8,10 @@ import time
 
 import mido
 import pytest
+from listener import Listener
 
 from ensemble.clock import RealtimeClock
 from ensemble.conductor import Conductor
-from ensemble.outputs.base import Output
 from ensemble.outputs.midi import MidiOutput
 from ensemble.script import parse_script, script_phrases
 from ensemble.session import Session
@@ -52,15 +52,6 @@ class Synth:
         self.port.close()
 
 
-class Listener(Output):
-    name = "listener"
-
-    def __init__(self):
-        super().__init__()
-        self.notes = []
-
-    def note(self, note):
-        self.notes.append(note)
 
 
 def _perform(midi, phrases, during=None, lookahead=0.1):

@@ -6,11 +6,11 @@ import time
 import numpy as np
 import pytest
 from audio_analysis import dominant_midi, read_wav
+from listener import Listener
 from services import ServerRecording
 
 from ensemble.clock import RealtimeClock
 from ensemble.conductor import Conductor
-from ensemble.outputs.base import Output
 from ensemble.outputs.scconnection import GROUP
 from ensemble.outputs.supercollider import SuperColliderOutput
 from ensemble.script import parse_script, script_phrases
@@ -27,17 +27,6 @@ wait {phrases}
 """
 
 
-class Listener(Output):
-    """Keeps what the conductor handed over, to compare with what the server played."""
-
-    name = "listener"
-
-    def __init__(self):
-        super().__init__()
-        self.notes = []
-
-    def note(self, note):
-        self.notes.append(note)
 
 
 def _perform(sc, phrases, lookahead=0.1, during=None, tempo=120):
