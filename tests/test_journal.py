@@ -179,3 +179,12 @@ def test_recording_through_the_repl_stage(tmp_path):
     stage.session.next_phrase()
     assert stage.type("record off") == f"recorded {tmp_path / 'r.jsonl'}"
     assert read_journal(tmp_path / "r.jsonl").phrases == 1
+
+
+def test_without_matplotlib_the_plot_says_how_to_install_it(tmp_path, monkeypatch):
+    from ensemble.plot import plot_journal
+
+    _typed_performance(tmp_path / "p.jsonl")
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    with pytest.raises(UserError, match=r"plotting needs matplotlib: pip install 'ensemble\[plot\]'"):
+        plot_journal(tmp_path / "p.jsonl", tmp_path / "p.png")
