@@ -9,8 +9,9 @@ naive: the same performance, but the notes wait for a 480-PPQN tick scheduler (i
        lateness is only its wake-up and sending, not tick quantization.
 
 8 agents at tempo 140, 16 steps of 0.25 beat (up to 75 notes/s), over a real jackd
-(`-d dummy -r 48000 -p 64`: a period is 1.33 ms); idle, then with two CPU burner processes
-(one per core) beside it. A JACK MIDI input "synth" in this process stamps each message when
+(`-d dummy -r 48000 -p 64`: a period is 1.33 ms; --no-realtime as the tests start it, or in
+its default realtime mode with --realtime); idle, then with two CPU burner processes (one per
+core) beside it. A JACK MIDI input "synth" in this process stamps each message when
 JACK hands it over; lateness = that arrival time - the note's due time (TimedNote.due). Both
 approaches run with the sender's 0.5 ms GIL switch interval, so only the scheduling differs.
 """
@@ -43,7 +44,7 @@ from ensemble.conductor import Conductor
 from ensemble.events import ARTICULATION, Phrase, TimedNote
 from ensemble.midi import ports
 from ensemble.outputs.base import Output
-from ensemble.outputs.midi import FLUSH, MidiOutput
+from ensemble.outputs.midi import FLUSH, SWITCH_INTERVAL, MidiOutput
 from ensemble.script import parse_script, script_phrases
 from ensemble.session import Session
 
@@ -178,6 +179,7 @@ class TickOutput(Output):
     def open(self, clock: Clock) -> None:
         midi = ports.backend("jack")
         self._port = ports.open_port(midi, ports.resolve(SYNTH, ports.output_names(midi)))
+        sys.setswitchinterval(SWITCH_INTERVAL)  # as MidiOutput sets it: only the scheduling differs
         self._thread.start()
 
     def phrase(self, phrase: Phrase, start: float) -> None:
@@ -355,9 +357,11 @@ def main() -> None:
           "was handed to mido - due time (ours: the MidiSender's own `lateness`); xruns = JACK clients that "
           "missed a period (jackd's log); lost = note_ons that never arrived")
     ours_runs = [results[condition, False] for condition in ("idle", "loaded")]
-    met = all(run.arrival_ms and np.percentile(run.arrival_ms, 99) <= TARGET_P99_MS
+    # A lost note has no lateness to count, but it is no better than a late one.
+    met = all(run.arrival_ms and run.lost == 0 and np.percentile(run.arrival_ms, 99) <= TARGET_P99_MS
               and max(run.arrival_ms) <= TARGET_MAX_MS for run in ours_runs)
-    verdict(f"ours p99 <= {TARGET_P99_MS:g} ms and max <= {TARGET_MAX_MS:g} ms, idle and loaded", met)
+    verdict(f"ours p99 <= {TARGET_P99_MS:g} ms and max <= {TARGET_MAX_MS:g} ms, idle and loaded "
+            "(and no note lost)", met)
 
 
 if __name__ == "__main__":
