@@ -35,6 +35,15 @@ class History:
     def heard(self, agent: str) -> list[Attempt]:
         return [a for phrase in self.attempts for a in phrase if a.agent == agent and a.heard]
 
+    def recent(self, agent: str, count: int) -> list[Attempt]:
+        """The agent's last `count` heard attempts, looking only as far back as needed."""
+        found: list[Attempt] = []
+        for phrase in reversed(self.attempts):
+            found += [a for a in phrase if a.agent == agent and a.heard]
+            if len(found) >= count:
+                break
+        return found[:count][::-1]
+
 
 def checksum(attempts: list[Attempt]) -> str:
     """What a phrase's attempts were, in 12 hex digits: a replay compares its own with these."""
@@ -61,6 +70,9 @@ class Session:
         self._recorder: Callable[[dict[str, Any]], None] | None = None
         self._pending: list[cmd.Command] = []
         self._lock = threading.Lock()
+        # Held while a phrase is composed, so that a command and the phrase it is announced for
+        # cannot slip apart: one submitted meanwhile waits the few milliseconds until it is done.
+        self._composing = threading.RLock()
 
     def submit(self, command: cmd.Command | cmd.StageCommand) -> None:
         """Queue a command for the next phrase boundary (thread-safe)."""
@@ -98,8 +110,18 @@ class Session:
                 names.remove(command.agent)
         return names
 
+    def submit_for_next(self, command: cmd.Command) -> tuple[int, float]:
+        """Submit, and say which phrase (index, start beat) it will land on."""
+        with self._composing:
+            self.submit(command)
+            return self.phrase_index, self.beat
+
     def next_phrase(self) -> Phrase:
         """Apply what was submitted, then let every agent make its next attempt."""
+        with self._composing:
+            return self._compose()
+
+    def _compose(self) -> Phrase:
         with self._lock:
             pending, self._pending = self._pending, []
         for command in pending:

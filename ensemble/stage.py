@@ -91,8 +91,9 @@ class Stage:
             case cmd.Wait():
                 return "wait is for scripts: here every command lands on the next phrase anyway"
         self._check(command)
-        self.session.submit(command)
-        return f"{command}: at phrase {self.session.phrase_index + 1}, {self._until_next():.1f} s from now"
+        index, beat = self.session.submit_for_next(command)
+        start = self.conductor.origin + self.session.tempo.seconds(beat)
+        return f"{command}: at phrase {index + 1}, {max(0.0, start - self.clock.now()):.1f} s from now"
 
     def _check(self, command: cmd.Command) -> None:
         """Refuse now what would fail at the boundary: an agent that will not be there."""
@@ -101,11 +102,6 @@ class Stage:
             if name not in expected and name not in ("all", "seed"):
                 known = ", ".join(expected) or "none yet: spawn some"
                 raise UserError(f"no agent '{name}' (agents: {known})")
-
-    def _until_next(self) -> float:
-        """Seconds until the phrase that the next command will land on begins."""
-        start = self.conductor.origin + self.session.tempo.seconds(self.session.beat)
-        return max(0.0, start - self.clock.now())
 
     def _record(self, on: bool, path: str | None) -> str:
         from ensemble.journal import JournalWriter, default_path
@@ -152,7 +148,7 @@ class Stage:
             return "no agents yet: spawn some"
         rows = [["agent", "copies", "last attempt", "accuracy", "epsilon", "heard", "hyperparameters"]]
         for name in ensemble.names:
-            recent = self.session.history.heard(name)[-RECENT:]
+            recent = self.session.history.recent(name, RECENT)
             hyper = ensemble.hyperparameters(name)
             rows.append([
                 name, ensemble.follows[name], " ".join(_note_names(recent[-1].played)) if recent else "-",
@@ -169,7 +165,7 @@ class Stage:
         session = self.session
         parts = [f"{session.tempo.bpm:g} bpm", f"phrase {self.conductor.phrases_played}"]
         for name in session.ensemble.names:
-            recent = session.history.heard(name)[-RECENT:]
+            recent = session.history.recent(name, RECENT)
             spark = sparkline([a.accuracy for a in recent], width=RECENT) if recent else ""
             exact = "=" if recent and recent[-1].accuracy == 1.0 else " "
             muted = "m" if name in session.muted else ""

@@ -1,4 +1,5 @@
 import threading
+import time
 
 import pytest
 
@@ -103,3 +104,31 @@ def test_follow_checks_both_agents_and_refuses_a_loop_onto_itself():
     for bad in (cmd.Follow("a1", "a9"), cmd.Follow("a7", "a0"), cmd.Follow("a1", "a1")):
         with pytest.raises(UserError):
             session.apply(bad)
+
+
+def test_recent_attempts_are_the_last_ones_in_order():
+    session = _session_with(2)
+    for _ in range(5):
+        session.next_phrase()
+    assert session.history.recent("a1", 3) == session.history.heard("a1")[-3:]
+
+
+def test_a_command_submitted_while_a_phrase_is_composed_lands_where_it_is_announced():
+    session = _session_with(2)
+    started, announced = threading.Event(), []
+    original = session.ensemble.step
+
+    def slow_step():
+        started.set()
+        time.sleep(0.05)  # the learning for 64 agents takes a few milliseconds
+        return original()
+
+    session.ensemble.step = slow_step
+    composer = threading.Thread(target=session.next_phrase)
+    composer.start()
+    started.wait()
+    announced.append(session.submit_for_next(cmd.Tempo(90))[0])
+    composer.join()
+    session.ensemble.step = original
+    phrase = session.next_phrase()
+    assert phrase.index == announced[0] and phrase.tempo == 90
