@@ -32,9 +32,6 @@ class History:
     attempts: list[list[Attempt]] = field(default_factory=list)
     practice: int = 0  # silent attempts made with `train`, outside the phrases
 
-    def heard(self, agent: str) -> list[Attempt]:
-        return [a for phrase in self.attempts for a in phrase if a.agent == agent and a.heard]
-
     def recent(self, agent: str, count: int) -> list[Attempt]:
         """The agent's last `count` heard attempts, looking only as far back as needed."""
         found: list[Attempt] = []

@@ -47,19 +47,14 @@ class MidiSender:
             heapq.heappush(self._queue, (due, next(self._order), message))
             self._wake.notify()
 
-    def silence(self, channels: set[int] | None = None) -> None:
-        """Drop what is queued for `channels` (all if None) and end every note they sound."""
+    def silence(self) -> None:
+        """Drop everything queued and end every note that is sounding."""
         with self._wake:
-            if channels is None:
-                self._queue.clear()
-            else:
-                self._queue = [item for item in self._queue
-                               if getattr(item[2], "channel", None) not in channels]
-                heapq.heapify(self._queue)
-            hanging = {(c, n) for c, n in self._sounding if channels is None or c in channels}
-        for channel, note in sorted(hanging):
+            self._queue.clear()
+            hanging = sorted(self._sounding)
+        for channel, note in hanging:
             self._deliver(mido.Message("note_off", channel=channel, note=note))
-        for channel in sorted(channels if channels is not None else {c for c, _ in hanging}):
+        for channel in sorted({channel for channel, _ in hanging}):
             self._deliver(mido.Message("control_change", channel=channel, control=ALL_NOTES_OFF))
 
     def forget_sounding(self) -> None:

@@ -19,7 +19,7 @@ from ensemble.clock import Clock
 from ensemble.errors import UserError
 from ensemble.events import ARTICULATION, Phrase, TimedNote
 from ensemble.midi import ports
-from ensemble.midi.sender import MidiSender
+from ensemble.midi.sender import ALL_NOTES_OFF, MidiSender
 from ensemble.outputs.base import Output
 
 PULSES_PER_BEAT = 24
@@ -70,7 +70,7 @@ class MidiOutput(Output):
         assert self.sender is not None
         playing = {part.sound.channel - 1 for part in phrase.parts}
         for channel in sorted(self._channels - playing):  # muted, killed or moved: nothing may hang
-            self.sender.schedule(start, mido.Message("control_change", channel=channel, control=123))
+            self.sender.schedule(start, mido.Message("control_change", channel=channel, control=ALL_NOTES_OFF))
         self._channels = playing
         for part in phrase.parts:
             program, channel = part.sound.program, part.sound.channel - 1
@@ -91,11 +91,6 @@ class MidiOutput(Output):
     def end(self, at: float) -> None:
         if self.clock_out and self.sender is not None:
             self.sender.schedule(at, mido.Message("stop"))
-
-    def silence(self, channels: set[int] | None = None) -> None:
-        """All notes off now (channels 1-16; all if None): for mute, removal and stop."""
-        if self.sender is not None:
-            self.sender.silence(None if channels is None else {c - 1 for c in channels})
 
     def close(self) -> None:
         self._closing.set()

@@ -42,7 +42,3 @@ class NodeIds:
         """A (re)started server has no nodes of ours."""
         with self._lock:
             self._alive.clear()
-
-    @property
-    def alive(self) -> int:
-        return len(self._alive)
