@@ -70,7 +70,8 @@ class MidiOutput(Output):
         assert self.sender is not None
         playing = {part.sound.channel - 1 for part in phrase.parts}
         for channel in sorted(self._channels - playing):  # muted, killed or moved: nothing may hang
-            self.sender.schedule(start, mido.Message("control_change", channel=channel, control=ALL_NOTES_OFF))
+            reset = mido.Message("control_change", channel=channel, control=ALL_NOTES_OFF)
+            self.sender.schedule(start, reset)
         self._channels = playing
         for part in phrase.parts:
             program, channel = part.sound.program, part.sound.channel - 1
