@@ -11,10 +11,13 @@ from ensemble.errors import UserError
 from ensemble.events import Sound
 from ensemble.hyperparams import Hyperparameters
 from ensemble.learning import QBank
+from ensemble.listening.ear import Ear, Timbre
 from ensemble.melody import Melody
 
 SEED = "seed"
 MAX_AGENTS = 256
+SEED_SOUND = Sound()  # how the seed sounds to an agent that listens to it: the default saw
+DEFAULT_STEP_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -40,13 +43,16 @@ class Ensemble:
     Deterministic for a given seed and sequence of calls.
     """
 
-    def __init__(self, melody: Melody, seed: int = 0) -> None:
+    def __init__(self, melody: Melody, seed: int = 0, ear: Ear | None = None) -> None:
         self.melody = melody
         self.defaults = Hyperparameters()
         self.names: list[str] = []
         self.follows: dict[str, str] = {}
         self._bank = QBank(len(melody), np.random.default_rng(seed))
         self.next_index = 0
+        # Listening agents hear their steps at this length (the session keeps it at the tempo's).
+        self.step_seconds = DEFAULT_STEP_SECONDS
+        self.ear = ear  # made when an agent first listens: it needs the Glicol engine
 
     # -- shaping the chain ------------------------------------------------------------------
 
@@ -66,13 +72,16 @@ class Ensemble:
 
     def configure(self, who: str, changes: Mapping[str, str]) -> None:
         """`set WHO key=value ...`: `all` also changes the defaults of agents spawned later."""
+        defaults = self.defaults
         if who == "all":
             defaults = self.defaults.changed(changes)
             updated = [(row, h.changed(changes)) for row, h in enumerate(self._bank.hyper)]
-            self.defaults = defaults
         else:
             row = self._row(who)
             updated = [(row, self._bank.hyper[row].changed(changes))]
+        if self.ear is None and "listen" in [defaults.reward] + [h.reward for _, h in updated]:
+            self.ear = Ear()  # raises, changing nothing, when the engine cannot be had
+        self.defaults = defaults
         for row, hyper in updated:  # all validated before any is changed
             self._bank.configure(row, hyper)
 
@@ -147,11 +156,29 @@ class Ensemble:
 
     def _round(self, active: np.ndarray, heard: bool) -> list[Attempt]:
         targets = self._targets()
-        played, reward = self._bank.attempt(targets, active)
+        played, reward = self._bank.attempt(targets, active, self._listen)
         return [Attempt(agent=self.names[row], target=tuple(int(n) for n in targets[row]),
                         played=tuple(int(n) for n in played[row]), reward=float(reward[row].mean()),
                         heard=heard)
                 for row in np.flatnonzero(active)]
+
+    def _listen(self, rows: np.ndarray, played: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Rewards for listening agents: each hears its own voice against its target's."""
+        assert self.ear is not None, "configure() makes the ear before anyone listens"
+        result = np.empty(played.shape)
+        pairs: dict[tuple[Timbre, Timbre], list[int]] = {}
+        for index, row in enumerate(rows):
+            name = self.names[row]
+            leader = self.follows[name]
+            pair = (self._timbre(self.sound(name)),
+                    self._timbre(SEED_SOUND if leader == SEED else self.sound(leader)))
+            pairs.setdefault(pair, []).append(index)
+        for (mine, theirs), indices in pairs.items():
+            result[indices] = self.ear.rewards(played[indices], mine, targets[indices], theirs)
+        return result
+
+    def _timbre(self, sound: Sound) -> Timbre:
+        return Timbre(sound.voice, sound.cutoff, round(self.step_seconds, 4))
 
     def _targets(self) -> np.ndarray:
         greedy = self._bank.greedy()

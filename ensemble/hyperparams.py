@@ -9,7 +9,7 @@ from typing import Any
 from ensemble.errors import UserError
 from ensemble.melody import Palette
 
-REWARDS = ("exact", "near", "pitchclass")
+REWARDS = ("exact", "near", "pitchclass", "listen")
 INITS = ("zero", "optimistic")
 VOICES = ("saw", "square", "tri")
 DEFAULT_PALETTE = Palette("major", 60, 72)

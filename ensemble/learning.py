@@ -12,7 +12,7 @@ import functools
 import numpy as np
 
 from ensemble.hyperparams import Hyperparameters
-from ensemble.rewards import REWARD_CODES, rewards
+from ensemble.rewards import REWARD_CODES, Listen, rewards
 
 PADDING = -2  # the note of an action slot an agent does not have; never equals a target
 # Ties between equal Q-values are broken at random on every attempt: an untrained agent then
@@ -90,11 +90,13 @@ class QBank:
         """Each agent's current best melody as notes, shape (agents, steps); ties go low."""
         return np.take_along_axis(self.notes, np.argmax(self.q, axis=2), axis=1)
 
-    def attempt(self, targets: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def attempt(self, targets: np.ndarray, active: np.ndarray,
+                listen: Listen | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Every active agent plays one attempt at its target and learns from it.
 
         Returns the notes played and the rewards, shape (agents, steps); rows of inactive
         agents are computed but not learned from, which keeps the work one vectorised pass.
+        `listen` rewards the agents whose reward is `listen` (see rewards.py).
         """
         n_agents, n_steps = targets.shape
         width = self.q.shape[2]
@@ -111,7 +113,7 @@ class QBank:
         cell_base, row_base = _flat_bases(n_agents, n_steps, width)
         cells = cell_base + choice
         played = self.notes.reshape(-1)[row_base + choice]
-        reward = rewards(self._reward_codes, played, targets, self._reward_kinds)
+        reward = rewards(self._reward_codes, played, targets, self._reward_kinds, listen)
         q = self.q.reshape(-1)  # a view: q is contiguous
         current = q[cells]
         goal = reward

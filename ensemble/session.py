@@ -129,6 +129,7 @@ class Session:
                 continue
             self._log({"phrase": self.phrase_index, "beat": self.beat, "time": round(time.time(), 3),
                        "command": str(command)})
+        self._hear_steps_as_played()
         attempts = self.ensemble.step()
         self.history.attempts.append(attempts)
         self._log({"phrase": self.phrase_index, "checksum": checksum(attempts)})
@@ -175,12 +176,17 @@ class Session:
             case cmd.Voice(who, voice):
                 ensemble.configure(who, {"voice": voice})
             case cmd.Train(who, attempts):
+                self._hear_steps_as_played()
                 self.history.practice += len(ensemble.train(self._who(who), attempts))
             case cmd.Forget(who):
                 for agent in self._who(who):
                     ensemble.forget(agent)
             case _:
                 raise UserError(f"'{command}' is for the REPL; a script cannot use it")
+
+    def _hear_steps_as_played(self) -> None:
+        """Listening agents render their steps as long as the audience hears them."""
+        self.ensemble.step_seconds = self.step_beats * 60.0 / self.tempo.bpm
 
     def _who(self, who: str) -> list[str]:
         """`all` or one agent, checked."""

@@ -89,3 +89,51 @@ def test_each_agent_has_its_own_midi_channel_unless_told():
     sounds = [ensemble.sound(name) for name in ensemble.names]
     assert [s.channel for s in sounds] == [1, 2, 10]
     assert [s.program for s in sounds] == [None, None, 33]
+
+
+# -- listening agents (the real Glicol engine renders what they hear) ------------------------
+
+
+@pytest.mark.usefixtures("glicol")
+def test_a_chain_can_mix_listening_and_symbolic_agents():
+    ensemble = Ensemble(SEED_MELODY, seed=2)
+    ensemble.spawn(3)
+    ensemble.configure("all", {"palette": "chromatic:C4-C5", "rests": "off"})
+    ensemble.configure("a1", {"reward": "listen", "voice": "tri"})
+    ensemble.configure("a0", {"voice": "square"})
+    for _ in range(60):
+        attempts = {a.agent: a for a in ensemble.step()}
+    assert all(ensemble.greedy(name) == SEED_MELODY.notes for name in ensemble.names)
+    assert attempts["a0"].reward == 1.0  # symbolic: a hit is worth exactly 1
+    assert 0.5 < attempts["a1"].reward < 0.99  # a triangle hears a square: alike, never the same
+
+
+@pytest.mark.usefixtures("glicol")
+def test_listening_agents_hear_steps_as_long_as_the_session_plays_them():
+    ensemble = Ensemble(SEED_MELODY)
+    ensemble.spawn(1)
+    ensemble.configure("a0", {"reward": "listen"})
+    renders = ensemble.ear.renders
+    ensemble.step_seconds = 0.31
+    ensemble.step()
+    ensemble.step_seconds = 0.12
+    ensemble.step()
+    assert ensemble.ear.renders - renders >= 2 * 2  # a played note and a target note, per length
+
+
+def test_without_the_engine_listening_is_refused_and_nothing_changes(monkeypatch, tmp_path):
+    from ensemble.glicol import fetch
+    from ensemble.glicol.engine import shared_module
+
+    monkeypatch.setenv(fetch.WASM_ENV, str(tmp_path / "missing.wasm"))
+    shared_module.cache_clear()
+    try:
+        ensemble = Ensemble(SEED_MELODY)
+        ensemble.spawn(2)
+        with pytest.raises(UserError, match=r"missing\.wasm"):
+            ensemble.configure("all", {"reward": "listen", "alpha": "0.9"})
+        assert ensemble.hyperparameters("a0").reward == "exact"
+        assert ensemble.defaults.alpha == 0.5 and ensemble.ear is None
+        ensemble.step()  # and the music goes on
+    finally:
+        shared_module.cache_clear()

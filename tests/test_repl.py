@@ -107,7 +107,7 @@ def test_the_completer_knows_agents_keys_values_and_voices():
     assert words("solo ") == ["a0", "a1"]
     assert words("follow a1 ") == ["a0", "a1", "seed"]
     assert "alpha=" in words("set a0 ") and "epsilon_decay=" in words("set a0 eps")
-    assert words("set a0 reward=") == ["reward=exact", "reward=near", "reward=pitchclass"]
+    assert words("set a0 reward=") == ["reward=exact", "reward=near", "reward=pitchclass", "reward=listen"]
     assert "palette=major:" in words("set all palette=")
     assert words("voice a0 ") == ["saw", "square", "tri"]
     assert "midi:synth:in" in words("out add ")

@@ -133,3 +133,11 @@ def test_a_command_submitted_while_a_phrase_is_composed_lands_where_it_is_announ
     session.ensemble.step = original
     phrase = session.next_phrase()
     assert phrase.index == announced[0] and phrase.tempo == 90
+
+
+def test_listening_agents_hear_each_step_as_long_as_it_is_played():
+    session = Session()
+    session.submit(cmd.Tempo(90.0))
+    session.submit(cmd.Step(0.25))
+    session.next_phrase()
+    assert session.ensemble.step_seconds == pytest.approx(0.25 * 60 / 90)

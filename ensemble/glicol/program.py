@@ -23,9 +23,11 @@ class Voice:
     template: str  # the nodes between `seq` and the level, with {attack} and {decay}
     gain: float = 1.0
 
-    def nodes(self, step_seconds: float, cutoff: float = 2400.0) -> str:
-        decay = max(0.01, round(step_seconds * 0.9, 4))
-        return self.template.format(attack=ATTACK_SECONDS, decay=decay, cutoff=f"{cutoff:.1f}")
+    def nodes(self, step_seconds: float, cutoff: float = 2400.0, attack: float = ATTACK_SECONDS,
+              decay: float | None = None) -> str:
+        """The voice's nodes; the decay follows the step length unless given."""
+        decay = max(0.01, round(step_seconds * 0.9, 4)) if decay is None else round(decay, 4)
+        return self.template.format(attack=round(attack, 4), decay=decay, cutoff=f"{cutoff:.1f}")
 
 
 def parse_voice(name: str, text: str) -> Voice:

@@ -1,0 +1,1 @@
+"""Listening: agents rewarded by how close their rendered audio sounds to their target's."""
