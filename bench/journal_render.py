@@ -2,7 +2,7 @@
 
 The journal is recorded here from a session driven like the REPL drives it (commands landing on
 phrase boundaries all along), then rendered with `ensemble.render`. The bare loop (a GlicolEngine
-playing the same 8 chains, `process` + numpy read) runs in lockstep, chunk by chunk, as in
+playing the same 8 chains, the prepared `process` call + numpy read) runs in lockstep, chunk by chunk, as in
 render_speed.py, so both see the same machine. Also: the journal's size per minute.
 """
 
@@ -47,7 +47,7 @@ def record(path: Path, minutes: float) -> None:
 
 def lockstep(journal_path: Path, folder: Path) -> tuple[float, float, float]:
     """(ours x real time, bare x real time, audio seconds) for one render."""
-    bare = BareLoop(read_numpy, [])
+    bare = BareLoop(read_numpy, [], prepared=True)
     engine = GlicolEngine(on_message=print)
     inner = engine.render_into
 

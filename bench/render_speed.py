@@ -3,9 +3,9 @@
 ours:      render_script on an 8-agent script (16 steps, tempo 120, step 0.5: 4 s phrases)
            to a temporary WAV; includes learning, sequencing, limiter and WAV writing.
 bare:      a fresh GlicolEngine playing an equivalent static 8-chain program (same voice
-           nodes), `_process` + one numpy read per block, for the same number of blocks.
-raveforce: the same loop, but each block read sample by sample with struct.unpack, as
-           RaveForce's Python client does.
+           nodes), the prepared `process` call + one numpy read per block, same block count.
+raveforce: the same loop through wasmtime-py's public call, each block read sample by sample
+           with struct.unpack, as RaveForce's Python client does.
 
 The VM's speed drifts by +-20% within seconds, more than the gap being measured, so the
 baselines run in lockstep with ours: each time render_script has the engine render a chunk
@@ -64,8 +64,9 @@ def read_struct(raw: bytes) -> object:
 class BareLoop:
     """A fresh engine on the static program, advanced chunk by chunk; start-up not timed."""
 
-    def __init__(self, read: Callable[[bytes], object], messages: list[str]) -> None:
+    def __init__(self, read: Callable[[bytes], object], messages: list[str], prepared: bool) -> None:
         self.read = read
+        self.prepared = prepared
         self.messages = messages
         self.engine = GlicolEngine(on_message=messages.append)
         self.engine.set_bpm(240.0 / PHRASE_SECONDS)  # Glicol's bar (4 beats) = one phrase
@@ -78,9 +79,13 @@ class BareLoop:
         # Locals: the loop should cost what a careful caller's loop costs, no attribute lookups.
         process, memory, store = engine._process, engine._memory, engine._store
         in_ptr, out_ptr, result = engine._in, engine._out, engine._result
+        prepared = engine._process_block if self.prepared else None
         started = time.perf_counter()
         for _ in range(blocks):
-            process(store, in_ptr, out_ptr, 2 * BLOCK, result)
+            if prepared:
+                prepared()
+            else:
+                process(store, in_ptr, out_ptr, 2 * BLOCK, result)
             read(memory.read(store, out_ptr, out_ptr + _OUT_BYTES))
         self.seconds += time.perf_counter() - started
         self.blocks += blocks
@@ -101,7 +106,8 @@ class Run:
 
 
 def lockstep_run(phrases: int, folder: Path, messages: list[str]) -> Run:
-    loops = {"bare": BareLoop(read_numpy, messages), "raveforce": BareLoop(read_struct, messages)}
+    loops = {"bare": BareLoop(read_numpy, messages, prepared=True),
+             "raveforce": BareLoop(read_struct, messages, prepared=False)}
     engine = GlicolEngine(on_message=messages.append)
     inner = engine.render_into
     in_engine = 0.0
@@ -154,7 +160,7 @@ def main() -> None:
           f"of audio per run (as render_script counts it); {repeats} runs, baselines in lockstep")
     print_table(
         ["loop", "x real time (median)", "min-max", "ours/this (median)", "min-max"],
-        [row("ours (render_script -> WAV)", "ours"), row("bare (_process + numpy read)", "bare"),
+        [row("ours (render_script -> WAV)", "ours"), row("bare (prepared process + numpy read)", "bare"),
          row("raveforce (struct.unpack per sample)", "raveforce")],
     )
     print(f"ours' wall time inside GlicolEngine.render_into: "

@@ -18,6 +18,7 @@ import numpy as np
 import wasmtime
 
 from ensemble.errors import UserError
+from ensemble.glicol.fastcall import fixed_call
 from ensemble.glicol.fetch import cache_dir, wasm_path
 
 SAMPLE_RATE = 44100  # the engine's synths are hard-wired to 44.1 kHz
@@ -94,6 +95,7 @@ class GlicolEngine:
         self._in = exports["alloc"](store, _OUT_FLOATS)
         self._out = exports["alloc"](store, _OUT_FLOATS)
         self._result = exports["alloc_uint8array"](store, _RESULT_BYTES)
+        self._process_block = fixed_call(store, self._process, self._in, self._out, _OUT_FLOATS, self._result)
         self._alloc_bytes = exports["alloc_uint8array"]
         self._code_capacity = 0
         self._code = 0
@@ -141,7 +143,7 @@ class GlicolEngine:
         """Fill `out`, shape (blocks, 2, 128) float32, with the next blocks of audio."""
         for index in range(out.shape[0]):
             try:
-                self._process(self._store, self._in, self._out, _OUT_FLOATS, self._result)
+                self._process_block()
             except wasmtime.Trap as trap:
                 self._recover(f"the engine trapped ({str(trap).splitlines()[-1].strip()})")
                 out[index] = 0.0
