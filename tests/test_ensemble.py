@@ -137,3 +137,17 @@ def test_without_the_engine_listening_is_refused_and_nothing_changes(monkeypatch
         ensemble.step()  # and the music goes on
     finally:
         shared_module.cache_clear()
+
+
+@pytest.mark.usefixtures("glicol")
+def test_listening_is_as_deterministic_as_the_rest_so_journals_replay():
+    def attempts():
+        ensemble = Ensemble(SEED_MELODY, seed=4)
+        ensemble.spawn(2)
+        ensemble.configure("all", {"reward": "listen", "epsilon": "0.5"})
+        ensemble.configure("a1", {"voice": "square"})
+        return [(a.agent, a.played, a.reward) for _ in range(15) for a in ensemble.step()]
+
+    first, second = attempts(), attempts()
+    assert first == second
+    assert len({reward for _, _, reward in first}) > 5  # graded rewards, not just hits and misses
