@@ -67,8 +67,9 @@ def main() -> None:
         exact_time = per_call(symbolic.step, count)
         listen_time = per_call(listening.step, count)
         ratios.append(listen_time / exact_time)
-        rows.append([f"{agents} agent{'s' * (agents > 1)}, per attempt", f"{exact_time / agents * 1e6:.1f} us",
-                     f"{listen_time / agents * 1e6:.1f} us", ratio(listen_time, exact_time)])
+        label = f"{agents} agent{'s' * (agents > 1)}, per attempt"
+        rows.append([label, f"{exact_time / agents * 1e6:.1f} us", f"{listen_time / agents * 1e6:.1f} us",
+                     ratio(listen_time, exact_time)])
     rows.append(["1 agent, first attempt, cache empty", "", f"{cold_seconds * 1e3:.1f} ms",
                  f"({cold_renders} notes rendered)"])
     print(f"{len(MELODY)} steps, palette {TASK['palette']} with rests; Ensemble.step(), median of 7 rounds")
