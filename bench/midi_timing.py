@@ -44,7 +44,8 @@ from ensemble.conductor import Conductor
 from ensemble.events import ARTICULATION, Phrase, TimedNote
 from ensemble.midi import ports
 from ensemble.outputs.base import Output
-from ensemble.outputs.midi import FLUSH, SWITCH_INTERVAL, MidiOutput
+from ensemble.outputs.midi import FLUSH, MidiOutput
+from ensemble.outputs.timely import SWITCH_INTERVAL
 from ensemble.script import parse_script, script_phrases
 from ensemble.session import Session
 

@@ -10,7 +10,6 @@ can block either thread.
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections import deque
@@ -28,10 +27,10 @@ from ensemble.glicol.engine import BLOCK, SAMPLE_RATE, GlicolEngine
 from ensemble.glicol.program import load_voices
 from ensemble.glicol.sequencer import GlicolSequencer
 from ensemble.outputs.base import Output
+from ensemble.outputs.timely import prepare_interpreter
 
 FRAMES = 2 * BLOCK  # per callback: 5.8 ms at 44.1 kHz
 AHEAD = 4  # callbacks' worth of audio rendered ahead of the sound card
-SWITCH_INTERVAL = 0.0005  # the callback must not wait Python's default 5 ms for the GIL
 SUGGESTION = "try --to sc, --to midi, or `ensemble render` to make a WAV"
 
 
@@ -81,7 +80,7 @@ class GlicolAudioOutput(Output):
         self._clock = clock
         self._sequencer = GlicolSequencer(GlicolEngine(on_message=self.report), load_voices())
         self._limiter = Limiter()
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+        prepare_interpreter()  # the GIL within reach of the time-critical thread
         self._renderer = threading.Thread(target=self._render_loop, name="glicol-render", daemon=True)
         self._renderer.start()
         try:

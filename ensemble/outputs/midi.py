@@ -8,7 +8,6 @@ that a drum machine or a DAW can follow the ensemble's tempo.
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from typing import Any
@@ -21,11 +20,11 @@ from ensemble.events import ARTICULATION, Phrase, TimedNote
 from ensemble.midi import ports
 from ensemble.midi.sender import ALL_NOTES_OFF, MidiSender
 from ensemble.outputs.base import Output
+from ensemble.outputs.timely import prepare_interpreter
 
 PULSES_PER_BEAT = 24
 WATCH_INTERVAL = 1.0  # seconds between checks that the port is still there
 FLUSH = 0.05  # seconds to let the last messages leave before the port closes
-SWITCH_INTERVAL = 0.0005  # the sender must not wait Python's default 5 ms for the GIL
 
 
 class MidiOutput(Output):
@@ -62,7 +61,7 @@ class MidiOutput(Output):
                 self.report(f"{str(error).removeprefix('midi: ')}; playing on, and waiting for it")
             self._watcher = threading.Thread(target=self._watch, name="midi-watch", daemon=True)
             self._watcher.start()
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+        prepare_interpreter()  # the GIL within reach of the time-critical thread
         self.sender = MidiSender(clock, self._send, self._port_failed)
         self.sender.start()
 
