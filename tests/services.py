@@ -77,7 +77,10 @@ def _clear_stale_jack_state() -> None:
     running = subprocess.run(["pgrep", "-x", "jackd"], capture_output=True, check=False).returncode == 0
     if not running:
         for path in Path("/dev/shm").glob("jack*"):
-            path.unlink(missing_ok=True)
+            if path.is_dir():  # jack_db-UID: a server's metadata database
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
 
 class Jack:
