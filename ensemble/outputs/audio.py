@@ -110,9 +110,12 @@ class GlicolAudioOutput(Output):
         self._stream = None
         self._stop_renderer()
         stats = self.stats
+        # Two causes, told apart: nothing rendered in time (ours), or the device's own report
+        # (its server missed a period: a busy machine, or a callback kept from the GIL).
         self.report(
             f"{stats.callbacks * FRAMES / SAMPLE_RATE:.1f} s of audio, {stats.underflows + stats.starved} "
-            f"underruns; slowest render {1000 * stats.worst_render:.2f} ms and slowest callback "
+            f"underruns ({stats.starved} with nothing rendered, {stats.underflows} reported by the device); "
+            f"slowest render {1000 * stats.worst_render:.2f} ms and slowest callback "
             f"{1000 * stats.worst_callback:.2f} ms of {1000 * stats.budget:.2f} ms")
 
     def _stop_renderer(self) -> None:

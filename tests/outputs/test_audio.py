@@ -1,5 +1,6 @@
 """Live Glicol audio through sounddevice on a real JACK server (dummy driver), as a user runs it."""
 
+import re
 import subprocess
 import sys
 
@@ -21,11 +22,20 @@ def _play(tmp_path, env, phrases):
 
 
 def test_ten_seconds_of_eight_agents_without_an_underrun(jack, tmp_path):
+    log_before = jack.log.stat().st_size
     result = _play(tmp_path, jack.env, phrases=6)  # 6 phrases of 4 beats at 140 bpm: 10.3 s
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
     summary = [line for line in lines if line.startswith("glicol: ") and "underrun" in line]
-    assert len(summary) == 1 and " 0 underruns" in summary[0], result.stderr
+    assert len(summary) == 1, result.stderr
+    found = re.search(r"\((\d+) with nothing rendered, (\d+) reported by the device\)", summary[0])
+    assert found, summary[0]
+    starved, reported = int(found[1]), int(found[2])
+    assert starved == 0, summary[0]
+    # The test's jackd is not realtime: when its own driver thread wakes up late, every client
+    # is told of an underrun. Those, and only those, are not ensemble's.
+    server_late = jack.log.read_text(errors="replace")[log_before:].count("JackTimedDriver::Process XRun")
+    assert reported <= server_late, f"{summary[0]}; the server itself was late {server_late} times"
     seconds = float(summary[0].split()[1])
     assert seconds > 10.0
     assert "played 6 phrases on glicol" in result.stdout

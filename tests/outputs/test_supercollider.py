@@ -1,5 +1,6 @@
 """The SuperCollider output against a real scsynth: heard, on time, and robust to crashes."""
 
+import re
 import threading
 import time
 
@@ -45,11 +46,23 @@ def _perform(sc, phrases, lookahead=0.1, during=None, tempo=120):
     return listener.notes, messages, clock
 
 
-def test_the_server_plays_every_note_at_its_pitch_and_time(scsynth, tmp_path):
+def _server_lateness(jack, log_from):
+    """Seconds by which the test's jackd (not realtime) woke up late, by its own log, since then.
+
+    Each time, the server's sample clock falls behind the wall clock that time tags use, and
+    every later note lands that much later in a recording of the server.
+    """
+    text = jack.log.read_text(errors="replace")[log_from:]
+    return sum(int(usec) for usec in re.findall(r"JackTimedDriver::Process XRun = (\d+) usec", text)) / 1e6
+
+
+def test_the_server_plays_every_note_at_its_pitch_and_time(jack, scsynth, tmp_path):
     sc = SuperColliderOutput(port=scsynth.port)
+    log_from = jack.log.stat().st_size
     with ServerRecording(scsynth, tmp_path / "heard.wav", synthdef_bytes()["ensemble_recorder"]) as recording:
         notes, messages, clock = _perform(sc, phrases=3)
     audio, rate = read_wav(tmp_path / "heard.wav")
+    tolerance = 0.004 + _server_lateness(jack, log_from)  # 4 ms: the server runs 64-frame blocks
     assert len(notes) >= 12 and sc.sent == len(notes) and sc.dropped == 0
     alone = 0
     for previous, note in zip([None, *notes], notes, strict=False):
@@ -59,7 +72,7 @@ def test_the_server_plays_every_note_at_its_pitch_and_time(scsynth, tmp_path):
             continue  # a note right before it may still be ringing: time only the ones that stand alone
         envelope = np.abs(audio[at - 2000: at + 2000])
         onset = np.flatnonzero(envelope > 0.1 * envelope.max())[0] - 2000
-        assert abs(onset) < 0.004 * rate  # within 4 ms of its time tag (the server runs 64-frame blocks)
+        assert abs(onset) < tolerance * rate, f"{onset / rate * 1000:.1f} ms from its time tag"
         alone += 1
     assert alone >= 3
     assert any("connected to the server" in m for m in messages)
