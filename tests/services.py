@@ -299,6 +299,7 @@ class ServerRecording:
         self.client = scsynth.client()
         self.recorder_synthdef = recorder_synthdef
         self.started_at = 0.0
+        self.stopped_at = 0.0  # when the recorder was told to stop (it stops within a block or two)
 
     def __enter__(self) -> ServerRecording:
         from pythonosc.osc_bundle_builder import OscBundleBuilder
@@ -322,6 +323,7 @@ class ServerRecording:
 
     def __exit__(self, *exc: object) -> None:
         client = self.client
+        self.stopped_at = time.time()
         client.send("/n_free", self.NODE)
         client.send("/sync", 7)
         client.wait_for("/synced", 7)

@@ -1,6 +1,7 @@
 """The SuperCollider output against a real scsynth: heard, on time, and robust to crashes."""
 
 import re
+import struct
 import threading
 import time
 
@@ -17,6 +18,8 @@ from ensemble.outputs.supercollider import SuperColliderOutput
 from ensemble.script import parse_script, script_phrases
 from ensemble.session import Session
 from ensemble.supercollider.voices import synthdef_bytes
+
+NTP_TO_UNIX = 2208988800  # seconds from 1900 to 1970
 
 # One agent, steps of 0.25 s with a rest after every note, so each onset stands alone.
 SCRIPT = """tempo {tempo}
@@ -47,35 +50,83 @@ def _perform(sc, phrases, lookahead=0.1, during=None, tempo=120):
 
 
 def _server_lateness(jack, log_from):
-    """Seconds by which the test's jackd (not realtime) woke up late, by its own log, since then.
+    """Seconds the audio servers reported losing since then, by the test jackd's own log.
 
-    Each time, the server's sample clock falls behind the wall clock that time tags use, and
-    every later note lands that much later in a recording of the server.
+    The test's jackd is not realtime: its driver sometimes wakes up late, and scsynth sometimes
+    misses a period. Either way scsynth's sample clock slips against the wall clock that time
+    tags use, and the notes after it land that much off in a recording of the server.
     """
     text = jack.log.read_text(errors="replace")[log_from:]
-    return sum(int(usec) for usec in re.findall(r"JackTimedDriver::Process XRun = (\d+) usec", text)) / 1e6
+    driver_late = sum(int(usec) for usec in re.findall(r"JackTimedDriver::Process XRun = (\d+) usec", text))
+    periods_missed = text.count("client = SuperCollider was not finished")
+    return driver_late / 1e6 + periods_missed * jack.period / jack.rate
+
+
+def _recorded_performance(jack, scsynth, path):
+    """Three phrases played to scsynth and recorded there; with the recording's pace.
+
+    The pace is samples recorded per second of wall clock, over 44.1 kHz: 1 when the server
+    kept time. A few times in a dozen runs on these machines the test's (non-realtime) jackd
+    lost a tenth of a second or more, and a recording of it cannot be laid on the wall clock.
+    """
+    sc = SuperColliderOutput(port=scsynth.port)
+    time.sleep(2.0)  # a fresh scsynth's mapping of OSC time to samples settles in its first seconds
+    log_from = jack.log.stat().st_size
+    with ServerRecording(scsynth, path, synthdef_bytes()["ensemble_recorder"]) as recording:
+        notes, messages, clock = _perform(sc, phrases=3)
+    audio, rate = read_wav(path)
+    pace = len(audio) / ((recording.stopped_at - recording.started_at) * rate)
+    return sc, notes, messages, clock, recording, audio, rate, pace, _server_lateness(jack, log_from)
 
 
 def test_the_server_plays_every_note_at_its_pitch_and_time(jack, scsynth, tmp_path):
-    sc = SuperColliderOutput(port=scsynth.port)
-    log_from = jack.log.stat().st_size
-    with ServerRecording(scsynth, tmp_path / "heard.wav", synthdef_bytes()["ensemble_recorder"]) as recording:
-        notes, messages, clock = _perform(sc, phrases=3)
-    audio, rate = read_wav(tmp_path / "heard.wav")
-    tolerance = 0.004 + _server_lateness(jack, log_from)  # 4 ms: the server runs 64-frame blocks
+    take = _recorded_performance(jack, scsynth, tmp_path / "heard.wav")
+    if abs(take[7] - 1.0) > 0.01:  # the server lost time: not ours to judge, so once more
+        take = _recorded_performance(jack, scsynth, tmp_path / "again.wav")
+    sc, notes, messages, clock, recording, audio, rate, pace, slipped = take
+    assert abs(pace - 1.0) <= 0.01, f"the server lost time twice (pace {pace:.3f})"
     assert len(notes) >= 12 and sc.sent == len(notes) and sc.dropped == 0
-    alone = 0
+    onsets = []
     for previous, note in zip([None, *notes], notes, strict=False):
-        at = round((clock.unix(note.due) + sc.latency - recording.started_at) * rate)
+        at = round((clock.unix(note.due) + sc.latency - recording.started_at) * rate * pace)
         assert round(dominant_midi(audio[at + 400: at + 6000], rate)) == note.event.note
         if previous is not None and note.due - previous.due < 0.4:
             continue  # a note right before it may still be ringing: time only the ones that stand alone
         envelope = np.abs(audio[at - 2000: at + 2000])
-        onset = np.flatnonzero(envelope > 0.1 * envelope.max())[0] - 2000
-        assert abs(onset) < tolerance * rate, f"{onset / rate * 1000:.1f} ms from its time tag"
-        alone += 1
-    assert alone >= 3
+        onsets.append((np.flatnonzero(envelope > 0.1 * envelope.max())[0] - 2000) / rate)
+    assert len(onsets) >= 3
+    # Heard near its time tag: on these shared machines scsynth (on a non-realtime jackd) places
+    # notes up to ~15 ms off, more as a run goes on, with no xrun logged. That is the server's; the
+    # tags themselves are checked exactly below. 20 ms still catches any fault of ours that
+    # shows in time (a note sent untagged sounds 150 ms early; the latency ignored, 50 ms).
+    errors = np.abs(onsets) * 1000
+    assert errors.max() < 20.0 + 1000 * slipped, errors
     assert any("connected to the server" in m for m in messages)
+
+
+class TaggedOutput(SuperColliderOutput):
+    """The real output, keeping a copy of each bundle it sends to the server."""
+
+    def open(self, clock):
+        super().open(clock)
+        real_send = self._connection.send
+        self.bundles = []
+
+        def send(datagram):
+            if datagram.startswith(b"#bundle"):
+                self.bundles.append(datagram)
+            return real_send(datagram)
+
+        self._connection.send = send  # after the handshake: only what playing sends
+
+
+def test_every_note_is_tagged_with_its_due_time_plus_the_latency(scsynth):
+    sc = TaggedOutput(port=scsynth.port)
+    notes, _, clock = _perform(sc, phrases=2)
+    assert len(sc.bundles) == len(notes) >= 8
+    for datagram, note in zip(sc.bundles, notes, strict=True):
+        tag = struct.unpack(">Q", datagram[8:16])[0] / 2**32 - NTP_TO_UNIX
+        assert abs(tag - (clock.unix(note.due) + sc.latency)) < 1e-6  # exact, to float resolution
 
 
 def test_the_performance_survives_the_server_dying_and_coming_back(scsynth):
