@@ -106,14 +106,19 @@ def test_every_note_arrives_on_its_agents_channel_on_time_with_its_note_off(jack
     assert [(m.channel, m.program) for _, m in programs] == [(9, 40)]
 
 
-def test_midi_clock_follows_the_tempo(jack_midi):
+def test_midi_clock_follows_the_tempo(jack, jack_midi):
     synth = Synth(jack_midi)
+    log_from = jack.log.stat().st_size
     _perform(MidiOutput("synth", "jack", clock_out=True), phrases=2)
     synth.close()
     kinds = [message.type for _, message in synth.received if message.type in ("start", "clock", "stop")]
     assert kinds[0] == "start" and kinds[-1] == "stop"
     pulses = [at for at, message in synth.received if message.type == "clock"]
-    assert len(pulses) == 2 * 2 * 24  # two phrases of two beats, 24 pulses a beat
+    # Two phrases of two beats, 24 pulses a beat. The test's jackd is not realtime and drops a
+    # MIDI event now and then when it misses a cycle (README, MIDI timing): one per xrun it logs.
+    log = jack.log.read_text(errors="replace")[log_from:]
+    xruns = log.count("JackTimedDriver::Process XRun") + log.count("was not finished")
+    assert 2 * 2 * 24 - min(xruns, 2) <= len(pulses) <= 2 * 2 * 24
     spacing = (pulses[-1] - pulses[0]) / (len(pulses) - 1)
     assert abs(spacing - 60 / 140 / 24) < 0.0005
 
