@@ -4,7 +4,7 @@ The spectrum is summed into one band per semitone (MIDI 21 to 120), so a note an
 neighbour land in different bands whatever the register. Power, not magnitude or decibels:
 the fundamental outweighs the partials, so a saw and a square on the same note sound alike
 (similarity >= 0.92 for every pair of voices, MIDI 48-96, 0.25 s steps) while an octave, the
-closest miss, stays below 0.31. Magnitudes let an octave reach 0.77; decibels flatten the
+closest miss, stays below 0.31. Magnitudes let a wrong note reach 0.77; decibels flatten the
 partials so far that a fifth or an octave can beat the right note.
 A step's length bounds what can be told apart: 0.1 s cannot separate semitones below ~C4.
 """
