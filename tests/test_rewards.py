@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from ensemble.melody import REST
 from ensemble.rewards import REWARD_CODES, rewards
@@ -26,3 +27,19 @@ def test_each_row_uses_its_own_reward():
     codes = np.array([REWARD_CODES["exact"], REWARD_CODES["pitchclass"]])
     result = rewards(codes, np.array([[72], [72]]), np.array([[60], [60]]))
     assert result[:, 0].tolist() == [-1.0, 1.0]
+
+
+def test_listening_rows_are_rewarded_by_the_listen_function_and_the_others_as_before():
+    codes = np.array([REWARD_CODES["exact"], REWARD_CODES["listen"], REWARD_CODES["exact"]])
+    played, target = np.array([[60, 62], [60, 62], [64, 64]]), np.array([[60, 60], [60, 60], [64, 60]])
+    asked = []
+
+    def listen(rows, heard, wanted):
+        asked.append((rows.tolist(), heard.tolist(), wanted.tolist()))
+        return np.full(heard.shape, 0.25)
+
+    result = rewards(codes, played, target, listen=listen)
+    assert asked == [([1], [[60, 62]], [[60, 60]])]
+    assert result.tolist() == [[1.0, -1.0], [0.25, 0.25], [1.0, -1.0]]
+    with pytest.raises(ValueError, match="listen"):
+        rewards(codes[1:2], played[1:2], target[1:2])

@@ -4,6 +4,7 @@ Each performance is rendered offline through the real Glicol engine, and the las
 where only the listening agent sounds, is checked by its pitches.
 """
 
+import numpy as np
 import pytest
 from audio_analysis import dominant_midi, read_wav
 
@@ -66,3 +67,16 @@ wait 1
     assert heard_by_a1.accuracy == 1.0
     # A saw never sounds exactly like a square: even all-correct, its reward stays below 1.
     assert 0.5 < heard_by_a1.reward < 0.99
+
+
+def test_the_bundled_performance_by_ear_travels_down_a_chain_of_listeners(tmp_path):
+    from ensemble.resources import bundled
+
+    text = (bundled("performances") / "by_ear.ens").read_text()
+    result = render_script(parse_script(text, "by_ear.ens"), tmp_path / "by_ear.wav", seed=3,
+                           show_progress=False, on_message=pytest.fail)
+    last = result.session.history.attempts[-5:]
+    for agent in ("a1", "a2"):  # only ever rewarded by ear
+        mine = [a for phrase in last for a in phrase if a.agent == agent]
+        assert np.mean([a.accuracy for a in mine]) >= 0.75
+        assert all(a.reward < 0.99 for a in mine)  # never the exact sound of another voice
