@@ -9,6 +9,7 @@ function the ensemble's agents learn from, symbolic or by listening.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import gymnasium
@@ -34,15 +35,19 @@ class CopyMelodyEnv(gymnasium.Env[int, int]):
                  render_mode: str | None = None, ear: Ear | None = None) -> None:
         self.melody = _melody(melody)
         palette_value: Palette = _checked("palette", palette)
-        self.actions = np.array(Palette(palette_value.scale, palette_value.low, palette_value.high,
-                                        with_rest=rests).notes)
+        self.actions = np.array(replace(palette_value, with_rest=rests).notes)
         self.reward_kind: str = _checked("reward", reward)
-        self.timbre = Timbre(_checked("voice", voice), float(cutoff), float(step_seconds))
-        self.target_timbre = Timbre(_checked("voice", target_voice), float(cutoff), float(step_seconds))
+        cutoff = _checked("cutoff", cutoff)
+        if not 0.02 <= step_seconds <= 4.0:
+            raise ValueError(f"step_seconds={step_seconds}: allowed 0.02 to 4 (seconds a note lasts)")
+        self.timbre = Timbre(_checked("voice", voice), cutoff, float(step_seconds))
+        self.target_timbre = Timbre(_checked("voice", target_voice), cutoff, float(step_seconds))
         if render_mode not in (None, *self.metadata["render_modes"]):
             raise ValueError(f"render_mode {render_mode!r}: choose from {self.metadata['render_modes']}")
         self.render_mode = render_mode
-        self.ear = ear if ear is not None or reward != "listen" else Ear()
+        if ear is None and self.reward_kind == "listen":
+            ear = Ear()  # the Glicol engine renders what a listening reward compares
+        self.ear = ear
         self.action_space = spaces.Discrete(len(self.actions))
         self.observation_space = spaces.Discrete(len(self.melody) + 1)
         self._position = 0

@@ -83,6 +83,8 @@ def test_the_target_melody_and_voice_are_options_of_reset():
     ({"melody": "C4 H4"}, "not a note"),
     ({"melody": [60, 200]}, "MIDI 0-127"),
     ({"voice": "kazoo"}, "voice=kazoo"),
+    ({"cutoff": 20}, "cutoff=20"),
+    ({"step_seconds": 0}, "step_seconds=0"),
 ])
 def test_bad_options_are_explained(options, message):
     with pytest.raises(ValueError, match=message):
