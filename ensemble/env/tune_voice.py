@@ -50,6 +50,8 @@ class TuneVoiceEnv(gymnasium.Env[np.ndarray, np.ndarray]):
             raise ValueError(f"voice {voice!r}: choose from {', '.join(self.renderer.voices)}")
         if not 0 <= note <= 127:
             raise ValueError(f"note {note}: a MIDI note from 0 to 127")
+        if not 0.05 <= seconds <= 4.0:
+            raise ValueError(f"seconds={seconds}: allowed 0.05 to 4 (how long the note is rendered)")
         if render_mode is not None:
             raise ValueError("TuneVoice has no render modes")
         self.note, self.seconds, self.voice = int(note), float(seconds), voice

@@ -68,3 +68,5 @@ def test_bad_settings_are_explained():
         TuneVoiceEnv(target={**TARGET, "cutoff": 50.0})
     with pytest.raises(ValueError, match="voice 'kazoo'"):
         TuneVoiceEnv(voice="kazoo")
+    with pytest.raises(ValueError, match="seconds=10"):
+        TuneVoiceEnv(seconds=10)
