@@ -40,6 +40,8 @@ class _Spectra:
 
 
 class Ear:
+    """Listens for the agents: renders each note it is asked about once, then compares spectra."""
+
     def __init__(self, renderer: NoteRenderer | None = None) -> None:
         self.renderer = renderer or NoteRenderer(load_voices())
         self._spectra: dict[Timbre, _Spectra] = {}
