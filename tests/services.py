@@ -9,6 +9,7 @@ a pipe: a reader that stops early would kill scsynth with SIGPIPE (FACTS.md).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -128,6 +129,30 @@ class Jack:
         if probe.returncode != 0:
             return None
         return {line.split(":", 1)[0] for line in probe.stdout.splitlines() if ":" in line}
+
+    # What this jackd (not realtime) logs when it misses a cycle: its driver woke up late, or a
+    # client had not finished. Every client is then told of an underrun, and MIDI may be lost.
+    _DRIVER_LATE = re.compile(r"JackTimedDriver::Process XRun = (\d+) usec")
+    _CLIENT_LATE = "was not finished"
+
+    def log_position(self) -> int:
+        """Where the log ends now: read what came after it with the methods below."""
+        return self.log.stat().st_size
+
+    def xruns_since(self, position: int) -> int:
+        """Cycles the server logged as missed since `position` (over-counted: one line per client)."""
+        text = self._log_since(position)
+        return len(self._DRIVER_LATE.findall(text)) + text.count(self._CLIENT_LATE)
+
+    def seconds_lost_since(self, position: int, client: str) -> float:
+        """How far `client`'s sample clock may have slipped against the wall clock since `position`:
+        the driver's logged lateness, plus a period for each cycle the client missed."""
+        text = self._log_since(position)
+        driver_late = sum(int(usec) for usec in self._DRIVER_LATE.findall(text)) / 1e6
+        return driver_late + text.count(f"client = {client} {self._CLIENT_LATE}") * self.period / self.rate
+
+    def _log_since(self, position: int) -> str:
+        return self.log.read_bytes()[position:].decode(errors="replace")
 
     def stop(self) -> None:
         """SIGTERM; a jackd that hangs is killed and its shared memory files removed."""

@@ -1,9 +1,9 @@
 """The SuperCollider output against a real scsynth: heard, on time, and robust to crashes."""
 
-import re
 import struct
 import threading
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -49,46 +49,48 @@ def _perform(sc, phrases, lookahead=0.1, during=None, tempo=120):
     return listener.notes, messages, clock
 
 
-def _server_lateness(jack, log_from):
-    """Seconds the audio servers reported losing since then, by the test jackd's own log.
+@dataclass
+class Take:
+    """One performance played to scsynth and recorded there."""
 
-    The test's jackd is not realtime: its driver sometimes wakes up late, and scsynth sometimes
-    misses a period. Either way scsynth's sample clock slips against the wall clock that time
-    tags use, and the notes after it land that much off in a recording of the server.
-    """
-    text = jack.log.read_text(errors="replace")[log_from:]
-    driver_late = sum(int(usec) for usec in re.findall(r"JackTimedDriver::Process XRun = (\d+) usec", text))
-    periods_missed = text.count("client = SuperCollider was not finished")
-    return driver_late / 1e6 + periods_missed * jack.period / jack.rate
+    sc: SuperColliderOutput
+    notes: list
+    messages: list
+    clock: RealtimeClock
+    started_at: float  # Unix time of the recording's first sample
+    audio: np.ndarray
+    rate: int
+    pace: float  # samples recorded per second of wall clock, over the rate: 1 when the server kept time
+    slipped: float  # seconds the server logged losing meanwhile
 
 
 def _recorded_performance(jack, scsynth, path):
-    """Three phrases played to scsynth and recorded there; with the recording's pace.
+    """Three phrases played to scsynth and recorded there.
 
-    The pace is samples recorded per second of wall clock, over 44.1 kHz: 1 when the server
-    kept time. A few times in a dozen runs on these machines the test's (non-realtime) jackd
-    lost a tenth of a second or more, and a recording of it cannot be laid on the wall clock.
+    A few times in a dozen runs on these machines the test's (non-realtime) jackd lost a tenth
+    of a second or more: the pace shows it, and such a recording cannot be laid on the wall clock.
     """
     sc = SuperColliderOutput(port=scsynth.port)
     time.sleep(2.0)  # a fresh scsynth's mapping of OSC time to samples settles in its first seconds
-    log_from = jack.log.stat().st_size
+    log_from = jack.log_position()
     with ServerRecording(scsynth, path, synthdef_bytes()["ensemble_recorder"]) as recording:
         notes, messages, clock = _perform(sc, phrases=3)
     audio, rate = read_wav(path)
     pace = len(audio) / ((recording.stopped_at - recording.started_at) * rate)
-    return sc, notes, messages, clock, recording, audio, rate, pace, _server_lateness(jack, log_from)
+    return Take(sc, notes, messages, clock, recording.started_at, audio, rate, pace,
+                jack.seconds_lost_since(log_from, "SuperCollider"))
 
 
 def test_the_server_plays_every_note_at_its_pitch_and_time(jack, scsynth, tmp_path):
     take = _recorded_performance(jack, scsynth, tmp_path / "heard.wav")
-    if abs(take[7] - 1.0) > 0.01:  # the server lost time: not ours to judge, so once more
+    if abs(take.pace - 1.0) > 0.01:  # the server lost time: not ours to judge, so once more
         take = _recorded_performance(jack, scsynth, tmp_path / "again.wav")
-    sc, notes, messages, clock, recording, audio, rate, pace, slipped = take
-    assert abs(pace - 1.0) <= 0.01, f"the server lost time twice (pace {pace:.3f})"
+    sc, notes, audio, rate = take.sc, take.notes, take.audio, take.rate
+    assert abs(take.pace - 1.0) <= 0.01, f"the server lost time twice (pace {take.pace:.3f})"
     assert len(notes) >= 12 and sc.sent == len(notes) and sc.dropped == 0
     onsets = []
     for previous, note in zip([None, *notes], notes, strict=False):
-        at = round((clock.unix(note.due) + sc.latency - recording.started_at) * rate * pace)
+        at = round((take.clock.unix(note.due) + sc.latency - take.started_at) * rate * take.pace)
         assert round(dominant_midi(audio[at + 400: at + 6000], rate)) == note.event.note
         if previous is not None and note.due - previous.due < 0.4:
             continue  # a note right before it may still be ringing: time only the ones that stand alone
@@ -100,8 +102,8 @@ def test_the_server_plays_every_note_at_its_pitch_and_time(jack, scsynth, tmp_pa
     # tags themselves are checked exactly below. 20 ms still catches any fault of ours that
     # shows in time (a note sent untagged sounds 150 ms early; the latency ignored, 50 ms).
     errors = np.abs(onsets) * 1000
-    assert errors.max() < 20.0 + 1000 * slipped, errors
-    assert any("connected to the server" in m for m in messages)
+    assert errors.max() < 20.0 + 1000 * take.slipped, errors
+    assert any("connected to the server" in m for m in take.messages)
 
 
 class TaggedOutput(SuperColliderOutput):
