@@ -15,19 +15,14 @@ from __future__ import annotations
 import struct
 
 import numpy as np
-import wasmtime
 
-from ensemble.glicol.engine import BLOCK, SAMPLE_RATE, shared_module
+from ensemble.glicol.engine import BLOCK, SAMPLE_RATE, instantiate
 from ensemble.glicol.sequencer import bpm_for_bar
 
 
 class RaveForceStyleEnv:
     def __init__(self, template: str, target: np.ndarray, step_seconds: float) -> None:
-        engine, module = shared_module()  # compiled once, as RaveForce does on first reset
-        self._store = wasmtime.Store(engine)
-        linker = wasmtime.Linker(engine)
-        linker.define_func("env", "now", wasmtime.FuncType([], [wasmtime.ValType.f64()]), lambda: 0.0)
-        self._exports = linker.instantiate(self._store, module).exports(self._store)
+        self._store, self._exports = instantiate()  # compiled once, as RaveForce does on first reset
         self._memory = self._exports["memory"]
         self.template = template
         self.target = target

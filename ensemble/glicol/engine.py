@@ -13,6 +13,7 @@ import hashlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import wasmtime
@@ -58,6 +59,17 @@ def load_module(engine: wasmtime.Engine, path: Path | None = None) -> wasmtime.M
     return module
 
 
+def instantiate() -> tuple[wasmtime.Store, Any]:
+    """A fresh instance of the shared compiled engine, in a store of its own, and its exports
+    (wasmtime's `InstanceExports`, looked up by name)."""
+    engine, module = shared_module()
+    store = wasmtime.Store(engine)
+    linker = wasmtime.Linker(engine)
+    # The engine imports a clock it never calls while rendering; a constant keeps it pure.
+    linker.define_func("env", "now", wasmtime.FuncType([], [wasmtime.ValType.f64()]), lambda: 0.0)
+    return store, linker.instantiate(store, module).exports(store)
+
+
 def _wasmtime_version() -> bytes:
     from importlib.metadata import version
 
@@ -68,7 +80,6 @@ class GlicolEngine:
     """A Glicol instance with buffers allocated once (the engine never frees memory)."""
 
     def __init__(self, on_message: Callable[[str], None] = print) -> None:
-        self._wasmtime, self._module = shared_module()
         self.on_message = on_message
         self.bpm = 120.0
         self.last_good: str = ""
@@ -82,11 +93,7 @@ class GlicolEngine:
         return restarted
 
     def _start(self) -> None:
-        self._store = wasmtime.Store(self._wasmtime)
-        linker = wasmtime.Linker(self._wasmtime)
-        # The engine imports a clock it never calls while rendering; a constant keeps it pure.
-        linker.define_func("env", "now", wasmtime.FuncType([], [wasmtime.ValType.f64()]), lambda: 0.0)
-        exports = linker.instantiate(self._store, self._module).exports(self._store)
+        self._store, exports = instantiate()
         self._memory: wasmtime.Memory = exports["memory"]
         self._process = exports["process"]
         self._update = exports["update"]

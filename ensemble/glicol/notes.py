@@ -5,10 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ensemble.glicol.engine import BLOCK, SAMPLE_RATE, GlicolEngine
-from ensemble.glicol.program import ATTACK_SECONDS, Voice, pitch_ratio
-from ensemble.glicol.sequencer import bpm_for_bar
-
-LEVEL = 0.5  # a lone voice's peak, as the sequencer plays one
+from ensemble.glicol.program import ATTACK_SECONDS, Voice, chain
+from ensemble.glicol.sequencer import LEVEL, bpm_for_bar  # a lone voice at the sequencer's level
 
 
 class NoteRenderer:
@@ -29,10 +27,9 @@ class NoteRenderer:
         """
         samples = max(BLOCK, round(seconds * SAMPLE_RATE))
         self._chain += 1
-        gain = LEVEL * self.voices[voice].gain / pitch_ratio(note)
-        nodes = self.voices[voice].nodes(seconds, cutoff, attack, decay)
         self.engine.set_bpm(bpm_for_bar(samples))
-        self.engine.update(f"n{self._chain}: seq {note} >> {nodes} >> mul {gain:.6f}")
+        self.engine.update(chain(f"n{self._chain}", [note], self.voices[voice], seconds, LEVEL, cutoff,
+                                 new=True, attack=attack, decay=decay))
         blocks = np.empty((-(-samples // BLOCK), 2, BLOCK), dtype=np.float32)
         self.engine.render_into(blocks)
         self.renders += 1

@@ -72,10 +72,12 @@ _INAUDIBLE_NOTE = 1
 
 
 def chain(name: str, notes: Iterable[int], voice: Voice, step_seconds: float, level: float,
-          cutoff: float = 2400.0, new: bool = False) -> str:
+          cutoff: float = 2400.0, new: bool = False, attack: float = ATTACK_SECONDS,
+          decay: float | None = None) -> str:
     """One chain line. The level is divided by the loudest note's ratio so none peaks above it.
 
     `new`: the chain is being created, so a rest on its first step must be made inaudible.
+    `attack`, `decay`: the envelope, in seconds, when not the one the step length implies.
     """
     notes = list(notes)
     tokens = ["_" if note == REST else str(note) for note in notes]
@@ -83,4 +85,5 @@ def chain(name: str, notes: Iterable[int], voice: Voice, step_seconds: float, le
         tokens[0] = str(_INAUDIBLE_NOTE)
     sounding = [pitch_ratio(n) for n in notes if n != REST]
     gain = level * voice.gain / max(sounding, default=1.0)
-    return f"{name}: seq {' '.join(tokens)} >> {voice.nodes(step_seconds, cutoff)} >> mul {gain:.6f}"
+    nodes = voice.nodes(step_seconds, cutoff, attack, decay)
+    return f"{name}: seq {' '.join(tokens)} >> {nodes} >> mul {gain:.6f}"
