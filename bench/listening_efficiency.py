@@ -12,18 +12,14 @@ import argparse
 
 import numpy as np
 from benchlib import median, print_table, ratio, verdict
+from sample_efficiency import CAP, MELODY, PRESETS, TASK  # the same task, presets and cap
 
 from ensemble.ensemble import Ensemble
 from ensemble.listening.ear import Ear
-from ensemble.melody import Melody
 
-MELODY = Melody.parse("C4 E4 G4 E4 C4")
-TASK = {"palette": "chromatic:C4-B4", "rests": "off"}
-PRESETS = {"defaults": {}, "fast (epsilon=0 alpha=1)": {"epsilon": "0", "alpha": "1"}}
 # The seed sounds as a saw; a square-voiced listener hears it through another timbre.
 REWARDS = {"symbolic (exact)": {"reward": "exact"}, "listening, saw": {"reward": "listen"},
            "listening, square": {"reward": "listen", "voice": "square"}}
-CAP = 1000
 LIMIT = 2.0  # listening <= 2x symbolic
 
 
