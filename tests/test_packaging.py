@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-import pytest
+from optional import required_module
 
-tomllib = pytest.importorskip("tomllib", reason="tomllib needs Python 3.11")
+tomllib = required_module("tomllib", "Python 3.11 or later")
 ROOT = Path(__file__).resolve().parent.parent
 
 

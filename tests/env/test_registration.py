@@ -3,9 +3,9 @@
 import subprocess
 import sys
 
-import pytest
+from optional import required_module
 
-gymnasium = pytest.importorskip("gymnasium", reason="pip install 'ensemble[gym]'")
+gymnasium = required_module("gymnasium", "pip install 'ensemble[gym]'")
 
 
 def test_importing_the_module_registers_both_environments():

@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
+from optional import required_module
 
-gymnasium = pytest.importorskip("gymnasium", reason="pip install 'ensemble[gym]'")
+gymnasium = required_module("gymnasium", "pip install 'ensemble[gym]'")
 from gymnasium.utils.env_checker import check_env  # noqa: E402
 
 from ensemble.env import TuneVoiceEnv  # noqa: E402
