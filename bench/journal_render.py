@@ -1,7 +1,7 @@
 """Rendering a recorded performance: a 10-minute, 8-agent journal to WAV, against the bare engine.
 
 The journal is recorded here from a session driven like the REPL drives it (commands landing on
-phrase boundaries all along), then rendered with `ensemble.render`. The bare loop (a GlicolEngine
+phrase boundaries all along), then rendered with `ensemble.performance.sources`. The bare loop (a GlicolEngine
 playing the same 8 chains, the prepared `process` call + numpy read) runs in lockstep, chunk by chunk, as in
 render_speed.py, so both see the same machine. Also: the journal's size per minute.
 """
@@ -19,8 +19,8 @@ from render_speed import MELODY, N_AGENTS, STEP, TEMPO, BareLoop, read_numpy
 
 from ensemble import commands as cmd
 from ensemble.glicol.engine import GlicolEngine
-from ensemble.journal import JournalWriter, read_journal
-from ensemble.render import journal_performance, render
+from ensemble.performance.journal import JournalWriter, read_journal
+from ensemble.performance.sources import journal_performance, render
 from ensemble.session import Session
 
 TARGET_RATIO = 0.9

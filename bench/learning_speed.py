@@ -16,7 +16,7 @@ from benchlib import median, print_table, ratio, verdict
 from reference import ReferenceAgent
 
 from ensemble.hyperparams import Hyperparameters
-from ensemble.learning import QBank
+from ensemble.learning.qlearning import QBank
 from ensemble.melody import Melody
 
 MELODY = Melody.parse("C4 D4 E4 F4 G4 A4 B4 C5 B4 A4 G4 F4 E4 D4 C4 _")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from benchlib import median, print_table, ratio, verdict
 
-from ensemble.ensemble import Ensemble
+from ensemble.learning.chain import Ensemble
 from ensemble.listening.ear import Ear
 from ensemble.melody import Melody
 

@@ -14,7 +14,7 @@ import numpy as np
 from benchlib import median, print_table, ratio, verdict
 from sample_efficiency import CAP, MELODY, PRESETS, TASK  # the same task, presets and cap
 
-from ensemble.ensemble import Ensemble
+from ensemble.learning.chain import Ensemble
 from ensemble.listening.ear import Ear
 
 # The seed sounds as a saw; a square-voiced listener hears it through another timbre.

@@ -25,9 +25,9 @@ from ensemble.clock import RealtimeClock
 from ensemble.conductor import Conductor
 from ensemble.glicol.engine import BLOCK, GlicolEngine
 from ensemble.glicol.program import load_voices
+from ensemble.glicol.soundcard import FRAMES, GlicolAudioOutput
 from ensemble.melody import Melody
-from ensemble.outputs.audio import FRAMES, GlicolAudioOutput
-from ensemble.script import parse_script, script_phrases
+from ensemble.performance.script import parse_script, script_phrases
 from ensemble.session import Session
 
 # tests/services.py starts and cleans up a real jackd (dummy driver, no mocks); the bench

@@ -30,9 +30,9 @@ from pythonosc.osc_bundle import OscBundle
 from ensemble.clock import Clock, RealtimeClock
 from ensemble.conductor import Conductor
 from ensemble.events import TimedNote
-from ensemble.outputs.supercollider import SuperColliderOutput
-from ensemble.script import parse_script, script_phrases
+from ensemble.performance.script import parse_script, script_phrases
 from ensemble.session import Session
+from ensemble.supercollider.server_output import SuperColliderOutput
 
 # tests/services.py starts and cleans up real jackd and scsynth processes (no mocks); the
 # bench reuses it instead of repeating that logic.

@@ -43,10 +43,10 @@ from ensemble.clock import Clock, RealtimeClock
 from ensemble.conductor import Conductor
 from ensemble.events import ARTICULATION, Phrase, TimedNote
 from ensemble.midi import ports
+from ensemble.midi.port_output import FLUSH, MidiOutput
 from ensemble.outputs.base import Output
-from ensemble.outputs.midi import FLUSH, MidiOutput
-from ensemble.outputs.timely import SWITCH_INTERVAL
-from ensemble.script import parse_script, script_phrases
+from ensemble.performance.script import parse_script, script_phrases
+from ensemble.realtime import SWITCH_INTERVAL
 from ensemble.session import Session
 
 # tests/services.py starts and cleans up a real jackd (dummy driver, no mocks); the bench

@@ -29,8 +29,8 @@ from benchlib import median, print_table, verdict
 from ensemble.glicol.engine import BLOCK, SAMPLE_RATE, GlicolEngine
 from ensemble.glicol.program import load_voices
 from ensemble.melody import REST, Melody
-from ensemble.render import render_script
-from ensemble.script import parse_script
+from ensemble.performance.script import parse_script
+from ensemble.performance.sources import render_script
 
 MELODY = Melody.parse("C4 D4 E4 F4 G4 A4 B4 C5 B4 A4 G4 F4 E4 D4 C4 _")
 N_AGENTS = 8

@@ -43,8 +43,8 @@ from benchlib import print_table, ratio, verdict
 
 from ensemble import commands as cmd
 from ensemble.clock import RealtimeClock, VirtualClock
-from ensemble.ensemble import Attempt
-from ensemble.outputs.audio import GlicolAudioOutput
+from ensemble.glicol.soundcard import GlicolAudioOutput
+from ensemble.learning.chain import Attempt
 from ensemble.stage import Stage
 
 # tests/services.py starts and cleans up a real jackd (dummy driver, no mocks).

@@ -15,7 +15,7 @@ from benchlib import median, print_table, ratio, verdict
 from reference import ReferenceAgent
 
 from ensemble.hyperparams import Hyperparameters
-from ensemble.learning import QBank
+from ensemble.learning.qlearning import QBank
 from ensemble.melody import Melody
 
 MELODY = Melody.parse("C4 E4 G4 E4 C4")

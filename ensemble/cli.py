@@ -22,7 +22,7 @@ def _message(text: str) -> None:
 def _render(source: Path, out: Path, seed: int, name: str | None = None, midi: Path | None = None) -> int:
     from dataclasses import replace
 
-    from ensemble.render import load_performance, render
+    from ensemble.performance.sources import load_performance, render
     from ensemble.report import accuracy_table
 
     performance = load_performance(source, seed, on_message=_message)
@@ -61,8 +61,8 @@ def _render_command(args: argparse.Namespace) -> int:
 def _play(args: argparse.Namespace) -> int:
     from ensemble.clock import RealtimeClock
     from ensemble.conductor import Conductor
-    from ensemble.journal import JournalWriter
-    from ensemble.render import load_performance
+    from ensemble.performance.journal import JournalWriter
+    from ensemble.performance.sources import load_performance
     from ensemble.session import Session
 
     performance = load_performance(Path(args.script), args.seed, on_message=_message)
@@ -92,7 +92,7 @@ def _plot(args: argparse.Namespace) -> int:
 
 
 def _outputs(args: argparse.Namespace) -> list[Output]:
-    from ensemble.outputs.spec import parse_output
+    from ensemble.outputs.destinations import parse_output
 
     if not 0 < args.lookahead <= 2:
         raise UserError(f"--lookahead must be between 0 and 2 seconds, not {args.lookahead:g}")
@@ -107,7 +107,7 @@ def _repl(args: argparse.Namespace) -> int:
 
     from ensemble.clock import RealtimeClock
     from ensemble.midi import ports
-    from ensemble.outputs.spec import parse_output
+    from ensemble.outputs.destinations import parse_output
     from ensemble.repl import run_repl
     from ensemble.stage import Stage
 

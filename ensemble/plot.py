@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ensemble.errors import UserError
-from ensemble.journal import Journal, journal_phrases, read_journal
 from ensemble.melody import REST
+from ensemble.performance.journal import Journal, journal_phrases, read_journal
 from ensemble.session import Session
 
 SIZE = (12.0, 9.0)  # inches

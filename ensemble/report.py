@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from ensemble.ensemble import Ensemble
+from ensemble.learning.chain import Ensemble
 from ensemble.session import History
 
 _SPARKS = " ▁▂▃▄▅▆▇█"

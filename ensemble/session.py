@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ensemble import commands as cmd
-from ensemble.ensemble import Attempt, Ensemble
 from ensemble.errors import UserError
 from ensemble.events import Part, Phrase
+from ensemble.learning.chain import Attempt, Ensemble
 from ensemble.melody import Melody
 from ensemble.tempo import TempoMap
 

@@ -17,12 +17,12 @@ from ensemble.clock import Clock
 from ensemble.conductor import Conductor
 from ensemble.errors import UserError
 from ensemble.outputs.base import Output
-from ensemble.outputs.spec import parse_output
+from ensemble.outputs.destinations import parse_output
 from ensemble.report import sparkline
 from ensemble.session import Session
 
 if TYPE_CHECKING:
-    from ensemble.journal import JournalWriter
+    from ensemble.performance.journal import JournalWriter
 
 RECENT = 8  # attempts in an agent's sparkline
 
@@ -104,7 +104,7 @@ class Stage:
                 raise UserError(f"no agent '{name}' (agents: {known})")
 
     def _record(self, on: bool, path: str | None) -> str:
-        from ensemble.journal import JournalWriter, default_path
+        from ensemble.performance.journal import JournalWriter, default_path
 
         if not on:
             if self.journal is None:

@@ -3,7 +3,7 @@ import pytest
 from ensemble import commands as cmd
 from ensemble.errors import UserError
 from ensemble.melody import Melody
-from ensemble.script import parse_script
+from ensemble.performance.script import parse_script
 
 
 def test_each_command_parses():

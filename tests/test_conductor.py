@@ -6,7 +6,7 @@ from ensemble.clock import VirtualClock
 from ensemble.conductor import Conductor
 from ensemble.errors import UserError
 from ensemble.outputs.base import Output
-from ensemble.script import parse_script, script_phrases
+from ensemble.performance.script import parse_script, script_phrases
 from ensemble.session import Session
 
 SCRIPT = "seed C4 E4 G4 _\nspawn 2\nwait 2\ntempo 60\nwait 1\n"  # 2 phrases of 1 s, then 1 of 2 s

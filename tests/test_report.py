@@ -1,4 +1,4 @@
-from ensemble.ensemble import Ensemble
+from ensemble.learning.chain import Ensemble
 from ensemble.melody import Melody
 from ensemble.report import accuracy_table, sparkline
 from ensemble.session import History

@@ -18,9 +18,9 @@ from gymnasium import spaces
 
 from ensemble.errors import UserError
 from ensemble.hyperparams import parse_value
+from ensemble.learning.rewards import REWARD_CODES, rewards
 from ensemble.listening.ear import Ear, Timbre
 from ensemble.melody import REST, Melody, Palette, melody_text
-from ensemble.rewards import REWARD_CODES, rewards
 
 NOTEBOOK_MELODY = "C4 E4 G4 E4 C4"
 NOTEBOOK_PALETTE = "chromatic:C4-B4"

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import wasmtime
 
+from ensemble.dsp import SAMPLE_RATE  # the engine's synths are hard-wired to 44.1 kHz
 from ensemble.errors import UserError
 from ensemble.glicol.fastcall import fixed_call
 from ensemble.glicol.fetch import cache_dir, wasm_path
 
-SAMPLE_RATE = 44100  # the engine's synths are hard-wired to 44.1 kHz
 BLOCK = 128
 _OUT_FLOATS = 2 * BLOCK  # planar stereo
 _RESULT_BYTES = 256

@@ -15,7 +15,7 @@ import functools
 
 import numpy as np
 
-from ensemble.glicol.engine import SAMPLE_RATE
+from ensemble.dsp import SAMPLE_RATE
 
 LOWEST_BAND, HIGHEST_BAND = 21, 120  # MIDI notes at the centre of the first and last bands
 N_BANDS = HIGHEST_BAND - LOWEST_BAND + 1

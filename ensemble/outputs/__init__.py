@@ -1,1 +1,1 @@
-"""Destinations for what the ensemble plays, one module each."""
+"""Destinations for what the ensemble plays: the interface, and the table of `--to` destinations."""

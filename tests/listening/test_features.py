@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ensemble.glicol.engine import SAMPLE_RATE
+from ensemble.dsp import SAMPLE_RATE
 from ensemble.listening.features import (
     LOWEST_BAND,
     N_BANDS,

@@ -9,8 +9,8 @@ import pytest
 from audio_analysis import dominant_midi, read_wav
 
 from ensemble.melody import Melody
-from ensemble.render import render_script
-from ensemble.script import parse_script
+from ensemble.performance.script import parse_script
+from ensemble.performance.sources import render_script
 
 pytestmark = pytest.mark.usefixtures("glicol")
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ensemble.audio.limiter import Limiter
-from ensemble.audio.wavfile import WavWriter
 from ensemble.clock import Clock
+from ensemble.dsp.limiter import Limiter
+from ensemble.dsp.wav_writer import WavWriter
 from ensemble.events import Phrase
 from ensemble.glicol.engine import BLOCK, SAMPLE_RATE, GlicolEngine
 from ensemble.glicol.program import load_voices

@@ -13,10 +13,10 @@ from services import ServerRecording
 
 from ensemble.clock import RealtimeClock
 from ensemble.conductor import Conductor
-from ensemble.outputs.scconnection import GROUP
-from ensemble.outputs.supercollider import SuperColliderOutput
-from ensemble.script import parse_script, script_phrases
+from ensemble.performance.script import parse_script, script_phrases
 from ensemble.session import Session
+from ensemble.supercollider.connection import GROUP
+from ensemble.supercollider.server_output import SuperColliderOutput
 from ensemble.supercollider.voices import synthdef_bytes
 
 NTP_TO_UNIX = 2208988800  # seconds from 1900 to 1970
@@ -182,7 +182,7 @@ def test_no_server_at_all_is_one_message_and_the_rest_plays(tmp_path):
 
 @pytest.mark.parametrize("spec", ["sc", "sc:127.0.0.1:57999"])
 def test_output_specs(spec):
-    from ensemble.outputs.spec import parse_output
+    from ensemble.outputs.destinations import parse_output
 
     output = parse_output(spec)
     assert isinstance(output, SuperColliderOutput) and output.host == "127.0.0.1"
@@ -190,7 +190,7 @@ def test_output_specs(spec):
 
 def test_an_output_spec_with_a_bad_port_says_how_to_write_it():
     from ensemble.errors import UserError
-    from ensemble.outputs.spec import parse_output
+    from ensemble.outputs.destinations import parse_output
 
     with pytest.raises(UserError, match="write sc, or sc:HOST:PORT"):
         parse_output("sc:127.0.0.1:notaport")

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from ensemble.learning.rewards import REWARD_CODES, rewards
 from ensemble.melody import REST
-from ensemble.rewards import REWARD_CODES, rewards
 
 
 def _one(kind, played, target):

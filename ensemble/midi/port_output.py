@@ -20,7 +20,7 @@ from ensemble.events import ARTICULATION, Phrase, TimedNote
 from ensemble.midi import ports
 from ensemble.midi.sender import ALL_NOTES_OFF, MidiSender
 from ensemble.outputs.base import Output
-from ensemble.outputs.timely import prepare_interpreter
+from ensemble.realtime import prepare_interpreter
 
 PULSES_PER_BEAT = 24
 WATCH_INTERVAL = 1.0  # seconds between checks that the port is still there

@@ -13,8 +13,8 @@ from listener import Listener
 
 from ensemble.clock import RealtimeClock
 from ensemble.conductor import Conductor
-from ensemble.outputs.midi import MidiOutput
-from ensemble.script import parse_script, script_phrases
+from ensemble.midi.port_output import MidiOutput
+from ensemble.performance.script import parse_script, script_phrases
 from ensemble.session import Session
 
 SCRIPT = """tempo 140

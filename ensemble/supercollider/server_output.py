@@ -14,9 +14,9 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from ensemble.clock import Clock
 from ensemble.events import Phrase, TimedNote
 from ensemble.outputs.base import Output
-from ensemble.outputs.scconnection import GROUP, ServerConnection, message
-from ensemble.outputs.scnodes import NodeIds
 from ensemble.resources import bundled
+from ensemble.supercollider.connection import GROUP, ServerConnection, message
+from ensemble.supercollider.nodes import NodeIds
 
 DEFAULT_PORT = 57110
 DEFAULT_LATENCY = 0.05  # seconds added to every time tag: the server's own slack

@@ -13,12 +13,12 @@ from ensemble.conductor import Conductor
 from ensemble.errors import UserError
 from ensemble.events import Phrase
 from ensemble.glicol.engine import SAMPLE_RATE, GlicolEngine
-from ensemble.journal import Journal, journal_phrases, read_journal
+from ensemble.glicol.wav_output import GlicolWavOutput
+from ensemble.midi.file_output import MidiFileOutput
 from ensemble.outputs.base import Output
-from ensemble.outputs.midifile import MidiFileOutput
-from ensemble.outputs.wavfile import GlicolWavOutput
+from ensemble.performance.journal import Journal, journal_phrases, read_journal
+from ensemble.performance.script import ScriptLine, load_script, script_phrases
 from ensemble.progress import Progress
-from ensemble.script import ScriptLine, load_script, script_phrases
 from ensemble.session import Session
 
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from ensemble.audio.limiter import Limiter
+from ensemble.dsp.limiter import Limiter
 
 
 def _blocks(amplitude, n=20):

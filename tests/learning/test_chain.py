@@ -1,7 +1,7 @@
 import pytest
 
-from ensemble.ensemble import SEED, Ensemble
 from ensemble.errors import UserError
+from ensemble.learning.chain import SEED, Ensemble
 from ensemble.melody import Melody
 
 SEED_MELODY = Melody.parse("C4 E4 G4 C5 G4 E4")

@@ -3,7 +3,7 @@ import wave
 import numpy as np
 import pytest
 
-from ensemble.audio.wavfile import WavWriter
+from ensemble.dsp.wav_writer import WavWriter
 from ensemble.errors import UserError
 
 

@@ -3,7 +3,7 @@
 import gc
 import sys
 
-from ensemble.outputs.timely import SWITCH_INTERVAL, prepare_interpreter
+from ensemble.realtime import SWITCH_INTERVAL, prepare_interpreter
 
 
 def test_after_preparing_a_full_collection_leaves_start_up_objects_alone():

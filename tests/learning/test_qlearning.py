@@ -1,7 +1,7 @@
 import numpy as np
 
 from ensemble.hyperparams import Hyperparameters
-from ensemble.learning import QBank
+from ensemble.learning.qlearning import QBank
 from ensemble.melody import REST, Melody
 
 TARGET = np.array([Melody.parse("C4 E4 G4 E4 C4").notes])

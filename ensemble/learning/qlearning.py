@@ -12,7 +12,7 @@ import functools
 import numpy as np
 
 from ensemble.hyperparams import Hyperparameters
-from ensemble.rewards import REWARD_CODES, Listen, rewards
+from ensemble.learning.rewards import REWARD_CODES, Listen, rewards
 
 PADDING = -2  # the note of an action slot an agent does not have; never equals a target
 # Ties between equal Q-values are broken at random on every attempt: an untrained agent then

@@ -10,9 +10,9 @@ import pytest
 
 from ensemble import commands as cmd
 from ensemble.errors import UserError
-from ensemble.journal import FORMAT, JournalWriter, journal_phrases, read_journal
-from ensemble.render import journal_performance, render, render_script
-from ensemble.script import parse_script
+from ensemble.performance.journal import FORMAT, JournalWriter, journal_phrases, read_journal
+from ensemble.performance.script import parse_script
+from ensemble.performance.sources import journal_performance, render, render_script
 from ensemble.session import Session
 
 SCRIPT = ("tempo 180\nstep 0.5\nseed C4 E4 G4 C5\nspawn 3\nwait 4\n"
@@ -73,7 +73,7 @@ RECORDER = """
 import sys, time
 from pathlib import Path
 from ensemble import commands as cmd
-from ensemble.journal import JournalWriter
+from ensemble.performance.journal import JournalWriter
 from ensemble.session import Session
 session = Session(seed=3)
 JournalWriter(Path(sys.argv[1]), session, ["glicol"])

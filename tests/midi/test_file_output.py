@@ -14,9 +14,9 @@ from audio_analysis import dominant_midi, read_wav
 from ensemble.clock import VirtualClock
 from ensemble.events import Part, Phrase, Sound
 from ensemble.melody import REST, Melody
-from ensemble.outputs.midifile import MidiFileOutput
-from ensemble.render import render_script
-from ensemble.script import parse_script
+from ensemble.midi.file_output import MidiFileOutput
+from ensemble.performance.script import parse_script
+from ensemble.performance.sources import render_script
 
 SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
 APT_INSTALL = "apt-get install --no-install-recommends fluidsynth timgm6mb-soundfont"

@@ -19,15 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from ensemble.audio.limiter import Limiter
 from ensemble.clock import Clock
+from ensemble.dsp.limiter import Limiter
 from ensemble.errors import UserError
 from ensemble.events import Phrase
 from ensemble.glicol.engine import BLOCK, SAMPLE_RATE, GlicolEngine
 from ensemble.glicol.program import load_voices
 from ensemble.glicol.sequencer import GlicolSequencer
 from ensemble.outputs.base import Output
-from ensemble.outputs.timely import prepare_interpreter
+from ensemble.realtime import prepare_interpreter
 
 FRAMES = 2 * BLOCK  # per callback: 5.8 ms at 44.1 kHz
 AHEAD = 4  # callbacks' worth of audio rendered ahead of the sound card

@@ -10,7 +10,7 @@ import numpy as np
 from ensemble.errors import UserError
 from ensemble.events import Sound
 from ensemble.hyperparams import Hyperparameters
-from ensemble.learning import QBank
+from ensemble.learning.qlearning import QBank
 from ensemble.listening.ear import Ear, Timbre
 from ensemble.melody import Melody
 

@@ -1,1 +1,0 @@
-"""Sample-level helpers shared by the audio outputs."""

@@ -1,0 +1,1 @@
+"""A performance from any source (script, journal, typed commands) to any outputs, live or offline."""
