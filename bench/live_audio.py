@@ -30,10 +30,10 @@ from ensemble.melody import Melody
 from ensemble.performance.script import parse_script, script_phrases
 from ensemble.session import Session
 
-# tests/services.py starts and cleans up a real jackd (dummy driver, no mocks); the bench
+# tests/support/services.py starts and cleans up a real jackd (dummy driver, no mocks); the bench
 # reuses it instead of repeating that logic.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from services import Jack
+from support.services import Jack
 
 TEMPO, STEP = 140.0, 0.25
 MELODY = Melody.parse("C4 D4 E4 G4 A4 G4 E4 D4 C4 E4 G4 C5 B4 G4 E4 D4")

@@ -34,10 +34,10 @@ from ensemble.performance.script import parse_script, script_phrases
 from ensemble.session import Session
 from ensemble.supercollider.server_output import SuperColliderOutput
 
-# tests/services.py starts and cleans up real jackd and scsynth processes (no mocks); the
+# tests/support/services.py starts and cleans up real jackd and scsynth processes (no mocks); the
 # bench reuses it instead of repeating that logic.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from services import Jack, Scsynth
+from support.services import Jack, Scsynth
 
 TEMPO, STEP, AGENTS = 140.0, 0.25, 8
 MELODY = "C4 D4 E4 G4 A4 G4 E4 D4 C4 E4 G4 C5 B4 G4 E4 D4"

@@ -47,9 +47,9 @@ from ensemble.glicol.soundcard import GlicolAudioOutput
 from ensemble.learning.chain import Attempt
 from ensemble.stage import Stage
 
-# tests/services.py starts and cleans up a real jackd (dummy driver, no mocks).
+# tests/support/services.py starts and cleans up a real jackd (dummy driver, no mocks).
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from services import Jack
+from support.services import Jack
 
 AGENTS = 64
 SETUP = ["tempo 140", "step 0.25", "seed C4 D4 E4 G4 A4 G4 E4 D4 C4 E4 G4 C5 B4 G4 E4 D4"]

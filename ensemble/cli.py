@@ -7,35 +7,29 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ensemble import __version__
+from ensemble import __version__, logs
 from ensemble.errors import UserError
 from ensemble.outputs.base import Output
+from ensemble.outputs.destinations import DEFAULT_SC_LATENCY, LiveOptions, help_text, make_output
+from ensemble.performance.sources import Source, load_source
 from ensemble.resources import bundled
 
 DEMO_SCRIPT = "telephone.ens"
+SEED_HELP = "random seed (default: 0; a journal replays with its own)"
 
 
-def _message(text: str) -> None:
-    print(text, file=sys.stderr)
-
-
-def _render(source: Path, out: Path, seed: int, name: str | None = None, midi: Path | None = None) -> int:
-    from dataclasses import replace
-
-    from ensemble.performance.sources import load_performance, render
+def _render(source: Source, out: Path, midi: Path | None = None) -> int:
+    from ensemble.performance.offline import render
     from ensemble.report import accuracy_table
 
-    performance = load_performance(source, seed, on_message=_message)
-    if name:
-        performance = replace(performance, name=name)
-    result = render(performance, out, on_message=_message, midi=midi)
+    result = render(source, out, midi=midi)
     session = result.session
     print(f"wrote {out} ({result.audio_seconds:.1f} s, {len(result.phrase_starts)} phrases, "
-          f"seed {performance.seed}, {result.speed:.0f}x real time)")
+          f"seed {source.seed}, {result.speed:.0f}x real time)")
     if midi is not None:
         print(f"wrote {midi}")
-    print(f"seed melody: {session.ensemble.melody}")
-    print(accuracy_table(session.history, session.ensemble))
+    print(f"seed melody: {session.chain.melody}")
+    print(accuracy_table(session))
     return 0
 
 
@@ -50,56 +44,55 @@ def _seed(text: str) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    script = bundled("performances") / DEMO_SCRIPT
-    return _render(script, Path(args.out), args.seed, name=f"demo ({DEMO_SCRIPT})")
+    from dataclasses import replace
+
+    source = load_source(bundled("performances") / DEMO_SCRIPT, args.seed)
+    return _render(replace(source, name=f"demo ({DEMO_SCRIPT})"), Path(args.out))
 
 
 def _render_command(args: argparse.Namespace) -> int:
-    return _render(Path(args.script), Path(args.out), args.seed, midi=Path(args.midi) if args.midi else None)
+    return _render(load_source(Path(args.script), args.seed), Path(args.out),
+                   Path(args.midi) if args.midi else None)
 
 
 def _play(args: argparse.Namespace) -> int:
     from ensemble.clock import RealtimeClock
-    from ensemble.conductor import Conductor
-    from ensemble.performance.journal import JournalWriter
-    from ensemble.performance.sources import load_performance
-    from ensemble.session import Session
+    from ensemble.performance.runner import Runner
+    from ensemble.realtime import prepare_interpreter
 
-    performance = load_performance(Path(args.script), args.seed, on_message=_message)
-    outputs = _outputs(args)
-    session = Session(seed=performance.seed, on_message=_message)
-    journal = JournalWriter(Path(args.record), session, args.to or ["glicol"]) if args.record else None
-    conductor = Conductor(performance.make(session), session.tempo, outputs, RealtimeClock(),
-                          lookahead=args.lookahead, on_message=_message)
+    source = load_source(Path(args.script), args.seed)
+    runner = Runner(source, _outputs(args), RealtimeClock(), lookahead=args.lookahead)
+    if args.record:
+        runner.record(Path(args.record))
+    prepare_interpreter()  # a live performance: the time-critical threads get the GIL soon
     try:
-        conductor.run()
+        runner.run()
     except KeyboardInterrupt:
-        conductor.stop()  # outputs were closed on the way out: nothing is left sounding
-    finally:
-        if journal is not None:
-            journal.close()
-            print(f"recorded {journal.path}")
-    print(f"played {conductor.phrases_played} phrases on {', '.join(o.name for o in conductor.outputs)}")
+        runner.stop()  # outputs were closed on the way out: nothing is left sounding
+    print(f"played {runner.conductor.phrases_played} phrases on "
+          f"{', '.join(o.name for o in runner.conductor.outputs)}")
     return 0
 
 
 def _plot(args: argparse.Namespace) -> int:
     from ensemble.plot import plot_journal
 
-    plot_journal(Path(args.journal), Path(args.output), on_message=_message)
+    plot_journal(Path(args.journal), Path(args.output))
     print(f"wrote {args.output}")
     return 0
 
 
-def _outputs(args: argparse.Namespace) -> list[Output]:
-    from ensemble.outputs.destinations import parse_output
-
+def _live_options(args: argparse.Namespace) -> LiveOptions:
     if not 0 < args.lookahead <= 2:
         raise UserError(f"--lookahead must be between 0 and 2 seconds, not {args.lookahead:g}")
     if not 0 <= args.sc_latency <= 2:
         raise UserError(f"--sc-latency must be between 0 and 2 seconds, not {args.sc_latency:g}")
-    return [parse_output(spec, args.sc_latency, args.midi_backend, args.midi_clock)
-            for spec in dict.fromkeys(args.to or ["glicol"])]
+    return LiveOptions(args.sc_latency, args.midi_backend, args.midi_clock)
+
+
+def _outputs(args: argparse.Namespace) -> list[Output]:
+    options = _live_options(args)
+    return [make_output(spec, options) for spec in dict.fromkeys(args.to or ["glicol"])]
 
 
 def _repl(args: argparse.Namespace) -> int:
@@ -107,32 +100,30 @@ def _repl(args: argparse.Namespace) -> int:
 
     from ensemble.clock import RealtimeClock
     from ensemble.midi import ports
-    from ensemble.outputs.destinations import parse_output
+    from ensemble.realtime import prepare_interpreter
     from ensemble.repl import run_repl
     from ensemble.stage import Stage
 
-    make_output = partial(parse_output, sc_latency=args.sc_latency, midi_backend=args.midi_backend,
-                          midi_clock=args.midi_clock)
-    stage = Stage(_outputs(args), RealtimeClock(), seed=args.seed, lookahead=args.lookahead,
-                  on_message=print, make_output=make_output)
+    stage = Stage(_outputs(args), RealtimeClock(), seed=args.seed or 0, lookahead=args.lookahead,
+                  make_output=partial(make_output, options=_live_options(args)))
+    prepare_interpreter()  # a live performance: the time-critical threads get the GIL soon
     run_repl(stage, midi_ports=lambda: ports.output_names(ports.backend(args.midi_backend)), vi_mode=args.vi)
     return 0
 
 
 def _add_live_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--to", action="append", metavar="OUTPUT",
-                        help="glicol (the sound card, default), sc or sc:HOST:PORT (SuperCollider), "
-                        "midi or midi:PORT (a port's name or a unique part of it); repeatable")
+                        help=f"where to play, repeatable: {help_text()}")
     parser.add_argument("--lookahead", type=float, default=0.15,
                         help="seconds between handing a note to the outputs and its sounding "
                         "(default 0.15)")
-    parser.add_argument("--sc-latency", type=float, default=0.05,
+    parser.add_argument("--sc-latency", type=float, default=DEFAULT_SC_LATENCY,
                         help="seconds added to SuperCollider time tags, the server's slack (default 0.05)")
     parser.add_argument("--midi-backend", choices=["jack", "alsa"],
                         help="rtmidi's JACK or ALSA API (default: mido's, or MIDO_BACKEND)")
     parser.add_argument("--midi-clock", action="store_true",
                         help="also send MIDI clock (24 pulses per beat, start and stop) on the MIDI port")
-    parser.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
+    parser.add_argument("--seed", type=_seed, default=None, help=SEED_HELP)
 
 
 def _midi_ports(args: argparse.Namespace) -> int:
@@ -148,7 +139,7 @@ def _engine_fetch(_: argparse.Namespace) -> int:
     from ensemble.glicol.fetch import wasm_path
 
     path = wasm_path()
-    GlicolEngine(on_message=_message)  # compiles once and caches the native module
+    GlicolEngine()  # compiles once and caches the native module
     print(f"Glicol engine ready: {path}")
     return 0
 
@@ -166,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="render the bundled telephone performance to a WAV")
     demo.add_argument("--out", default="telephone.wav", help="WAV file (default: telephone.wav)")
-    demo.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
+    demo.add_argument("--seed", type=_seed, default=None, help=SEED_HELP)
     demo.set_defaults(run=_demo)
 
     render = commands.add_parser("render", help="render a performance script offline to a WAV")
@@ -174,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a performance script (one command per line) or a recorded journal (.jsonl)")
     render.add_argument("--out", required=True, help="WAV file to write")
     render.add_argument("--midi", help="also write the performance as a Standard MIDI File")
-    render.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
+    render.add_argument("--seed", type=_seed, default=None, help=SEED_HELP)
     render.set_defaults(run=_render_command)
 
     play = commands.add_parser("play", help="play a performance script live")
@@ -213,7 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        if args.run is _repl:  # the REPL shows messages above its prompt itself
+            return args.run(args)
+        with logs.shown_on(sys.stderr):
+            return args.run(args)
     except UserError as error:
         print(f"ensemble: {error}", file=sys.stderr)
         return 2

@@ -8,8 +8,9 @@ phrase ahead, so learning never delays sending.
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ensemble.clock import Clock
@@ -17,6 +18,8 @@ from ensemble.errors import UserError
 from ensemble.events import Phrase, TimedNote
 from ensemble.outputs.base import Output
 from ensemble.tempo import TempoMap
+
+log = logging.getLogger(__name__)
 
 DEFAULT_LOOKAHEAD = 0.15  # seconds between handing a note over and its sounding
 START_DELAY = 0.1  # after the outputs are open, before beat 0
@@ -36,13 +39,12 @@ class Timing:
 
 class Conductor:
     def __init__(self, phrases: Iterable[Phrase], tempo: TempoMap, outputs: list[Output], clock: Clock,
-                 lookahead: float = DEFAULT_LOOKAHEAD, on_message: Callable[[str], None] = print) -> None:
+                 lookahead: float = DEFAULT_LOOKAHEAD) -> None:
         self.phrases = phrases
         self.tempo = tempo
         self.outputs = outputs
         self.clock = clock
         self.lookahead = lookahead
-        self.on_message = on_message
         self.timing = Timing()
         self.origin = 0.0  # clock time of beat 0
         self.phrases_played = 0
@@ -70,22 +72,42 @@ class Conductor:
         try:
             self._play()
         finally:
-            for output in self.outputs:
-                output.close()
+            for output in list(self.outputs):
+                self._call(output, "close")
             self._relay_messages()
 
     def _open_outputs(self) -> None:
-        opened = []
-        for output in self.outputs:
-            try:
-                output.open(self.clock)
-            except UserError as error:
-                self.on_message(str(error))
-                continue
-            opened.append(output)
-        if not opened:
+        self.outputs = [output for output in self.outputs if self._open(output)]
+        if not self.outputs:
             raise UserError("no output could be opened; nothing to play on")
-        self.outputs = opened
+
+    def _open(self, output: Output) -> bool:
+        try:
+            output.open(self.clock)
+        except UserError as error:
+            log.warning("%s", error)
+            return False
+        except Exception as error:  # a broken output must not keep the others from playing
+            log.error("%s: could not open (%s: %s)", output.name, type(error).__name__, error)
+            return False
+        return True
+
+    def _each(self, method: str, *args: object) -> None:
+        for output in list(self.outputs):
+            if not self._call(output, method, *args):
+                self.outputs.remove(output)
+                self._call(output, "close")
+                self._relay(output)
+
+    def _call(self, output: Output, method: str, *args: object) -> bool:
+        """Call one output; one that raises is reported in a line and left out, never the others."""
+        try:
+            getattr(output, method)(*args)
+        except Exception as error:
+            log.error("%s: failed (%s: %s); dropped, the others play on", output.name,
+                      type(error).__name__, error)
+            return False
+        return True
 
     def _play(self) -> None:
         self.origin = self.clock.now() + self.lookahead + START_DELAY
@@ -98,8 +120,7 @@ class Conductor:
             if not self.clock.sleep_until(start - self.lookahead, self._stop):
                 return
             self._apply_output_changes()
-            for output in self.outputs:
-                output.phrase(phrase, start)
+            self._each("phrase", phrase, start)
             notes = self._timed_notes(phrase)
             end = self._at(phrase.start_beat + phrase.beats)
             phrase = next(upcoming, None)  # compose the next phrase now, a phrase ahead
@@ -107,12 +128,10 @@ class Conductor:
                 if not self.clock.sleep_until(note.due - self.lookahead, self._stop):
                     return
                 self.timing.margins.append(note.due - self.clock.now())
-                for output in self.outputs:
-                    output.note(note)
+                self._each("note", note)
             self.phrases_played += 1
             self._relay_messages()
-        for output in self.outputs:
-            output.end(end)
+        self._each("end", end)
         self.clock.sleep_until(end + RING_OUT, self._stop)
 
     def _apply_output_changes(self) -> None:
@@ -120,15 +139,12 @@ class Conductor:
             changes, self._changes = self._changes, []
         for action, output in changes:
             if action == "add":
-                try:
-                    output.open(self.clock)
-                except UserError as error:
-                    self.on_message(str(error))
-                    continue
-                self.outputs.append(output)
+                if self._open(output):
+                    self.outputs.append(output)
             elif output in self.outputs:
                 self.outputs.remove(output)
-                output.close()
+                self._call(output, "close")
+                self._relay(output)
         self._relay_messages()
 
     def _at(self, beat: float) -> float:
@@ -143,5 +159,9 @@ class Conductor:
 
     def _relay_messages(self) -> None:
         for output in self.outputs:
-            for message in output.drain_messages():
-                self.on_message(message)
+            self._relay(output)
+
+    @staticmethod
+    def _relay(output: Output) -> None:
+        for message in output.drain_messages():
+            log.warning("%s", message)

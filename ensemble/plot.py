@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ensemble.errors import UserError
 from ensemble.melody import REST
-from ensemble.performance.journal import Journal, journal_phrases, read_journal
+from ensemble.performance.journal import Journal, read_journal
+from ensemble.performance.sources import journal_source, rehearse
 from ensemble.session import Session
 
 SIZE = (12.0, 9.0)  # inches
@@ -26,12 +26,9 @@ def _pyplot() -> Any:
     return pyplot
 
 
-def replayed(journal: Journal, on_message: Callable[[str], None] = print) -> Session:
+def replayed(journal: Journal) -> Session:
     """The session as it stood at the end of the journal, attempts and all (no sound)."""
-    session = Session(seed=journal.seed, on_message=on_message)
-    for _ in journal_phrases(journal, session, on_message):
-        pass
-    return session
+    return rehearse(journal_source(journal))
 
 
 def figure(journal: Journal, session: Session) -> Any:
@@ -83,7 +80,7 @@ def _agents_in_order(session: Session) -> list[str]:
 
 def _draw_chain(axes: Any, session: Session, names: list[str], colours: dict[str, Any]) -> None:
     """Who copies whom at the end: the seed on the left, each agent to the right of its target."""
-    follows = session.ensemble.follows
+    follows = session.chain.follows
     depth: dict[str, int] = {"seed": 0}
 
     def level(name: str, seen: frozenset[str] = frozenset()) -> int:
@@ -109,11 +106,9 @@ def _draw_chain(axes: Any, session: Session, names: list[str], colours: dict[str
     axes.axis("off")
 
 
-def plot_journal(path: Path, out: Path, on_message: Callable[[str], None] = print) -> None:
+def plot_journal(path: Path, out: Path) -> None:
     journal = read_journal(path)
-    for warning in journal.warnings:
-        on_message(warning)
-    session = replayed(journal, on_message)
+    session = replayed(journal)
     fig = figure(journal, session)
     try:
         fig.savefig(out, dpi=DPI)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from ensemble.learning.chain import Ensemble
-from ensemble.session import History
+from ensemble.session import Session
 
 _SPARKS = " ▁▂▃▄▅▆▇█"
 _PERIODS = 4
@@ -20,15 +19,16 @@ def sparkline(values: list[float], width: int = 24) -> str:
     return "".join(_SPARKS[round(m * (len(_SPARKS) - 1))] for m in means)
 
 
-def accuracy_table(history: History, ensemble: Ensemble) -> str:
+def accuracy_table(session: Session) -> str:
     """One row per agent: whom it copies, its accuracy per quarter of the performance,
     the first phrase it played its target exactly, and a sparkline of every attempt."""
+    history, chain = session.history, session.chain
     total = len(history.attempts)
     bounds = [round(i * total / _PERIODS) for i in range(_PERIODS + 1)]
     periods = [f"{bounds[i] + 1}-{bounds[i + 1]}" for i in range(_PERIODS)]
     header = ["agent", "copies", "voice", *(f"ph {p}" for p in periods), "first exact", "accuracy per phrase"]
     rows = [header]
-    for name in ensemble.names:
+    for name in chain.names:
         by_phrase = {i: a for i, phrase in enumerate(history.attempts) for a in phrase
                      if a.agent == name and a.heard}
         cells = []
@@ -37,7 +37,7 @@ def accuracy_table(history: History, ensemble: Ensemble) -> str:
             cells.append(f"{sum(scores) / len(scores):.0%}" if scores else "-")
         exact = next((i + 1 for i, a in sorted(by_phrase.items()) if a.accuracy == 1.0), None)
         rows.append([
-            name, ensemble.follows[name], ensemble.hyperparameters(name).voice, *cells,
+            name, chain.follows[name], session.voicing(name).voice, *cells,
             f"phrase {exact}" if exact else "never",
             sparkline([by_phrase[i].accuracy for i in sorted(by_phrase)]),
         ])

@@ -1,28 +1,51 @@
 """The running performance: the one place where commands are applied, on phrase boundaries.
 
 Commands may be submitted from any thread at any time; they wait in a queue and are applied,
-in order, when the next phrase begins, so nothing ever changes mid-note.
+in order, when the next phrase begins, so nothing ever changes mid-note. Only the thread that
+composes phrases touches the chain; other threads read the snapshot published after each
+phrase and each submitted command. Whoever wants to know what was applied (the journal)
+observes the session.
 """
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
 
 from ensemble import commands as cmd
 from ensemble.errors import UserError
 from ensemble.events import Part, Phrase
-from ensemble.learning.chain import Attempt, Ensemble
+from ensemble.learning.chain import SEED, Attempt, Chain, agent_name, agent_number
 from ensemble.melody import Melody
+from ensemble.snapshot import AgentView, Snapshot
 from ensemble.tempo import TempoMap
+from ensemble.voicing import VOICING, Timbre, Voicing
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SEED_MELODY = Melody.parse("C4 E4 G4 E4 C4")
 DEFAULT_TEMPO = 120.0
 DEFAULT_STEP = 0.5
+RECENT = 8  # attempts an agent's recent accuracy looks back on
+SEED_VOICING = Voicing()  # how the seed sounds to an agent that listens to it: the default saw
+
+
+class Ear(Protocol):
+    """Rewards from listening (ensemble.listening.ear.Ear): handed in from the top, never imported."""
+
+    def rewards(self, played: np.ndarray, played_timbre: Timbre, target: np.ndarray,
+                target_timbre: Timbre) -> np.ndarray: ...
+
+
+class Observer(Protocol):
+    def applied(self, phrase: int, beat: float, command: cmd.Command) -> None: ...
+
+    def composed(self, phrase: int, attempts: list[Attempt]) -> None: ...
 
 
 @dataclass
@@ -42,76 +65,86 @@ class History:
         return found[:count][::-1]
 
 
-def checksum(attempts: list[Attempt]) -> str:
-    """What a phrase's attempts were, in 12 hex digits: a replay compares its own with these."""
-    text = ";".join(f"{a.agent}:{int(a.heard)}:{','.join(map(str, a.played))}" for a in attempts)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+C = TypeVar("C", bound=cmd.Command)
+_HANDLERS: dict[type[cmd.Command], Callable[[Session, Any], None]] = {}
+
+
+def handles(kind: type[C]) -> Callable[[Callable[[Session, C], None]], Callable[[Session, C], None]]:
+    """Register a Session method as the handler of one kind of performance command."""
+
+    def register(handler: Callable[[Session, C], None]) -> Callable[[Session, C], None]:
+        _HANDLERS[kind] = handler
+        return handler
+
+    return register
+
+
+def is_performance_command(command: cmd.Command) -> bool:
+    return type(command) in _HANDLERS
 
 
 class Session:
-    def __init__(self, seed: int = 0, on_message: Callable[[str], None] = print) -> None:
+    """`ear` makes the ear when an agent first listens (it needs the Glicol engine); without
+    one, `reward=listen` is refused. `strict` (rehearsals) raises on a failing command instead
+    of reporting it and going on."""
+
+    def __init__(self, seed: int = 0, ear: Callable[[], Ear] | None = None, strict: bool = False) -> None:
         self.seed = seed
-        self.initial_tempo, self.initial_step = DEFAULT_TEMPO, DEFAULT_STEP
-        self.initial_melody = DEFAULT_SEED_MELODY
-        self.ensemble = Ensemble(DEFAULT_SEED_MELODY, seed=seed)
+        self.strict = strict
+        self.chain = Chain(DEFAULT_SEED_MELODY, seed=seed, hear=self._hear, can_listen=self._make_ear)
         self.tempo = TempoMap(DEFAULT_TEMPO)
         self.step_beats = DEFAULT_STEP
         self.beat = 0.0  # where the next phrase starts
         self.phrase_index = 0
         self.history = History()
-        self.on_message = on_message
+        self._step_seconds = DEFAULT_STEP * 60.0 / DEFAULT_TEMPO
         self.muted: set[str] = set()
-        # What a journal needs, kept from the start so that recording can begin at any time:
-        # each applied command with its phrase, and each phrase's checksum.
-        self.log: list[dict[str, Any]] = []
-        self._recorder: Callable[[dict[str, Any]], None] | None = None
-        self._pending: list[cmd.Command] = []
+        self.voicings: dict[str, Voicing] = {}
+        self.default_voicing = Voicing()
+        self._ear_factory = ear
+        self._ear: Ear | None = None
+        self._observers: list[Observer] = []
+        self._pending: list[tuple[cmd.Command, str | None]] = []
         self._lock = threading.Lock()
         # Held while a phrase is composed, so that a command and the phrase it is announced for
         # cannot slip apart: one submitted meanwhile waits the few milliseconds until it is done.
         self._composing = threading.RLock()
+        self.snapshot = Snapshot()
 
-    def submit(self, command: cmd.Command | cmd.StageCommand) -> None:
-        """Queue a command for the next phrase boundary (thread-safe)."""
-        if isinstance(command, cmd.Wait):
-            raise UserError("wait only makes sense in a script")
-        with self._lock:
-            self._pending.append(command)
+    # -- from any thread ------------------------------------------------------------------------
 
-    def record(self, start: Callable[[list[dict[str, Any]]], Callable[[dict[str, Any]], None]]) -> None:
-        """Start a recording: `start` gets the log so far and returns where later entries go."""
+    def submit(self, command: cmd.Command, where: str | None = None) -> None:
+        """Queue a command for the next phrase boundary (thread-safe). `where` it came from
+        (`file:line`) prefixes its message if it fails."""
+        if not is_performance_command(command):
+            raise UserError(f"'{command}' is not about the performance; the session cannot apply it")
         with self._lock:
-            self._recorder = start(list(self.log))
+            self._pending.append((command, where))
+            self.snapshot = replace(self.snapshot, pending=(*self.snapshot.pending, str(command)))
 
-    def stop_recording(self) -> None:
-        with self._lock:
-            self._recorder = None
-
-    def _log(self, entry: dict[str, Any]) -> None:
-        with self._lock:
-            self.log.append(entry)
-            recorder = self._recorder
-        if recorder is not None:
-            recorder(entry)
+    def submit_for_next(self, command: cmd.Command) -> tuple[int, float]:
+        """Submit, and say which phrase (index) it will land on and at what logical second."""
+        with self._composing:
+            self.submit(command)
+            return self.phrase_index, self.tempo.seconds(self.beat)
 
     def expected_agents(self) -> list[str]:
         """The agents there will be once the commands waiting for the boundary are applied."""
         with self._lock:
-            pending = list(self._pending)
-        names, next_index = list(self.ensemble.names), self.ensemble.next_index
+            snapshot, pending = self.snapshot, [command for command, _ in self._pending]
+        names, number = list(snapshot.names), snapshot.next_number
         for command in pending:
             if isinstance(command, cmd.Spawn):
-                names += [f"a{next_index + k}" for k in range(command.count)]
-                next_index += command.count
+                names += [agent_name(number + k) for k in range(command.count)]
+                number += command.count
             elif isinstance(command, cmd.Kill) and command.agent in names:
                 names.remove(command.agent)
         return names
 
-    def submit_for_next(self, command: cmd.Command) -> tuple[int, float]:
-        """Submit, and say which phrase (index, start beat) it will land on."""
-        with self._composing:
-            self.submit(command)
-            return self.phrase_index, self.beat
+    def observe(self, observer: Observer) -> None:
+        self._observers.append(observer)
+
+    # -- on the composing thread -----------------------------------------------------------------
 
     def next_phrase(self) -> Phrase:
         """Apply what was submitted, then let every agent make its next attempt."""
@@ -121,79 +154,164 @@ class Session:
     def _compose(self) -> Phrase:
         with self._lock:
             pending, self._pending = self._pending, []
-        for command in pending:
+        for command, where in pending:
             try:
                 self.apply(command)
             except UserError as error:  # one bad command must not cost the others
-                self.on_message(f"{command}: {error}")
+                if self.strict:
+                    raise UserError(f"{where}: {error}" if where else str(error)) from None
+                log.warning("%s: %s", where or command, error)
                 continue
-            self._log({"phrase": self.phrase_index, "beat": self.beat, "time": round(time.time(), 3),
-                       "command": str(command)})
+            for observer in self._observers:
+                observer.applied(self.phrase_index, self.beat, command)
         self._hear_steps_as_played()
-        attempts = self.ensemble.step()
+        attempts = self.chain.step()
         self.history.attempts.append(attempts)
-        self._log({"phrase": self.phrase_index, "checksum": checksum(attempts)})
+        for observer in self._observers:
+            observer.composed(self.phrase_index, attempts)
         phrase = Phrase(
             index=self.phrase_index,
             start_beat=self.beat,
             step_beats=self.step_beats,
             tempo=self.tempo.bpm,
-            parts=tuple(Part(a.agent, a.played, self.ensemble.sound(a.agent),
-                             self.ensemble.hyperparameters(a.agent).velocity)
+            parts=tuple(Part(a.agent, a.played, self.voicing(a.agent).sound(agent_number(a.agent)),
+                             self.voicing(a.agent).velocity)
                         for a in attempts if a.heard and a.agent not in self.muted),
-            n_steps=len(self.ensemble.melody),
+            n_steps=len(self.chain.melody),
         )
         self.phrase_index += 1
         self.beat += phrase.beats
+        self._publish()
         return phrase
 
-    def apply(self, command: cmd.Command | cmd.StageCommand) -> None:
+    def apply(self, command: cmd.Command) -> None:
         """Apply one command now. Raises UserError, having changed nothing, when it cannot."""
-        ensemble = self.ensemble
-        match command:
-            case cmd.Seed(melody):
-                self.ensemble.reseed(melody)
-            case cmd.Spawn(count):
-                self.ensemble.spawn(count)
-            case cmd.Set(who, changes):
-                self.ensemble.configure(who, changes)
-            case cmd.Tempo(bpm):
-                self.tempo.set_tempo(self.beat, bpm)
-            case cmd.Step(beats):
-                self.step_beats = beats
-            case cmd.Kill(agent):
-                ensemble.remove(agent)
-                self.muted.discard(agent)
-            case cmd.Mute(who):
-                self.muted |= set(self._who(who))
-            case cmd.Unmute(who):
-                self.muted -= set(self._who(who))
-            case cmd.Solo(agent):
-                self._who(agent)
-                self.muted = set(ensemble.names) - {agent}
-            case cmd.Follow(agent, target):
-                ensemble.follow(agent, target)
-            case cmd.Voice(who, voice):
-                ensemble.configure(who, {"voice": voice})
-            case cmd.Train(who, attempts):
-                self._hear_steps_as_played()
-                self.history.practice += len(ensemble.train(self._who(who), attempts))
-            case cmd.Forget(who):
-                for agent in self._who(who):
-                    ensemble.forget(agent)
-            case _:
-                raise UserError(f"'{command}' is for the REPL; a script cannot use it")
+        handler = _HANDLERS.get(type(command))
+        if handler is None:
+            raise UserError(f"'{command}' is for the REPL; a script cannot use it")
+        handler(self, command)
 
-    def _hear_steps_as_played(self) -> None:
-        """Listening agents render their steps as long as the audience hears them."""
-        self.ensemble.step_seconds = self.step_beats * 60.0 / self.tempo.bpm
+    def voicing(self, agent: str) -> Voicing:
+        return self.voicings.get(agent, self.default_voicing)
+
+    # -- the handlers, one per performance command ------------------------------------------------
+
+    @handles(cmd.Seed)
+    def _seed(self, command: cmd.Seed) -> None:
+        self.chain.reseed(command.melody)
+
+    @handles(cmd.Spawn)
+    def _spawn(self, command: cmd.Spawn) -> None:
+        for name in self.chain.spawn(command.count):
+            self.voicings[name] = self.default_voicing
+
+    @handles(cmd.Set)
+    def _set(self, command: cmd.Set) -> None:
+        sound = {key: value for key, value in command.changes.items() if key in VOICING}
+        learning = {key: value for key, value in command.changes.items() if key not in VOICING}
+        agents = self._who(command.who)
+        voicings = {name: self.voicing(name).changed(sound) for name in agents}  # all checked first
+        default = self.default_voicing.changed(sound) if command.who == "all" else self.default_voicing
+        if learning:
+            self.chain.configure(command.who, learning)
+        self.voicings.update(voicings)
+        self.default_voicing = default
+
+    @handles(cmd.Tempo)
+    def _tempo(self, command: cmd.Tempo) -> None:
+        self.tempo.set_tempo(self.beat, command.bpm)
+
+    @handles(cmd.Step)
+    def _step(self, command: cmd.Step) -> None:
+        self.step_beats = command.beats
+
+    @handles(cmd.Kill)
+    def _kill(self, command: cmd.Kill) -> None:
+        self.chain.remove(command.agent)
+        self.muted.discard(command.agent)
+        self.voicings.pop(command.agent, None)
+
+    @handles(cmd.Mute)
+    def _mute(self, command: cmd.Mute) -> None:
+        self.muted |= set(self._who(command.who))
+
+    @handles(cmd.Unmute)
+    def _unmute(self, command: cmd.Unmute) -> None:
+        self.muted -= set(self._who(command.who))
+
+    @handles(cmd.Solo)
+    def _solo(self, command: cmd.Solo) -> None:
+        self._who(command.agent)
+        self.muted = set(self.chain.names) - {command.agent}
+
+    @handles(cmd.Follow)
+    def _follow(self, command: cmd.Follow) -> None:
+        self.chain.follow(command.agent, command.target)
+
+    @handles(cmd.Voice)
+    def _voice(self, command: cmd.Voice) -> None:
+        self._set(cmd.Set(command.who, {"voice": command.voice}))
+
+    @handles(cmd.Train)
+    def _train(self, command: cmd.Train) -> None:
+        self._hear_steps_as_played()
+        self.history.practice += len(self.chain.train(self._who(command.who), command.attempts))
+
+    @handles(cmd.Forget)
+    def _forget(self, command: cmd.Forget) -> None:
+        for agent in self._who(command.who):
+            self.chain.forget(agent)
+
+    # -- internals -------------------------------------------------------------------------------
 
     def _who(self, who: str) -> list[str]:
         """`all` or one agent, checked."""
         if who == "all":
-            return list(self.ensemble.names)
-        self.ensemble.hyperparameters(who)  # raises for an unknown agent
+            return list(self.chain.names)
+        self.chain.settings(who)  # raises for an unknown agent
         return [who]
+
+    def _hear_steps_as_played(self) -> None:
+        """Listening agents render their steps as long as the audience hears them."""
+        self._step_seconds = self.step_beats * 60.0 / self.tempo.bpm
+
+    def _make_ear(self) -> None:
+        if self._ear is None:
+            if self._ear_factory is None:
+                raise UserError("reward=listen needs the Glicol engine, and this performance has no ear")
+            self._ear = self._ear_factory()  # raises, changing nothing, when the engine cannot be had
+
+    def _hear(self, agents: list[str], leaders: list[str], played: np.ndarray,
+              targets: np.ndarray) -> np.ndarray:
+        """Rewards for listening agents: each hears its own voice against its target's."""
+        if self._ear is None:
+            raise UserError("no ear to listen with")
+        result = np.empty(played.shape)
+        pairs: dict[tuple[Timbre, Timbre], list[int]] = {}
+        for index, (name, leader) in enumerate(zip(agents, leaders, strict=True)):
+            theirs = SEED_VOICING if leader == SEED else self.voicing(leader)
+            pairs.setdefault((self._timbre(self.voicing(name)), self._timbre(theirs)), []).append(index)
+        for (mine, theirs_timbre), indices in pairs.items():
+            result[indices] = self._ear.rewards(played[indices], mine, targets[indices], theirs_timbre)
+        return result
+
+    def _timbre(self, voicing: Voicing) -> Timbre:
+        return Timbre(voicing.voice, voicing.cutoff, round(self._step_seconds, 4))
+
+    def _publish(self) -> None:
+        chain = self.chain
+        agents = []
+        for name in chain.names:
+            recent = self.history.recent(name, RECENT)
+            settings = chain.settings(name)
+            agents.append(AgentView(
+                name, chain.follows[name], chain.epsilon(name), tuple(a.accuracy for a in recent),
+                recent[-1].played if recent else None, name in self.muted,
+                f"alpha={settings.alpha:g} reward={settings.reward} palette={settings.palette} "
+                f"voice={self.voicing(name).voice}"))
+        with self._lock:
+            self.snapshot = Snapshot(self.phrase_index, self.tempo.bpm, tuple(agents), chain.next_index,
+                                     tuple(str(command) for command, _ in self._pending))
 
     def seconds(self, beat: float) -> float:
         return self.tempo.seconds(beat)

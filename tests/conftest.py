@@ -2,7 +2,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-import services
+from support import services
 
 from ensemble.errors import UserError
 

@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import pytest
-from audio_analysis import read_wav
+from support.audio_analysis import read_wav
 
 
 def _ensemble(*args, cwd):

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from optional import required_module
+from support.optional import required_module
 
 tomllib = required_module("tomllib", "Python 3.11 or later")
 ROOT = Path(__file__).resolve().parent.parent

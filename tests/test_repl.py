@@ -4,9 +4,9 @@ import threading
 import time
 
 import pytest
-from listener import Listener
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
+from support.listener import Listener
 
 from ensemble.clock import ManualClock
 from ensemble.repl import CommandCompleter, run_repl

@@ -17,10 +17,12 @@ import numpy as np
 from gymnasium import spaces
 
 from ensemble.errors import UserError
-from ensemble.hyperparams import parse_value
 from ensemble.learning.rewards import REWARD_CODES, rewards
+from ensemble.learning.settings import LEARNING
 from ensemble.listening.ear import Ear, Timbre
 from ensemble.melody import REST, Melody, Palette, melody_text
+from ensemble.values import parse_value
+from ensemble.voicing import VOICING
 
 NOTEBOOK_MELODY = "C4 E4 G4 E4 C4"
 NOTEBOOK_PALETTE = "chromatic:C4-B4"
@@ -114,7 +116,7 @@ def _melody(melody: str | Sequence[int]) -> Melody:
 def _checked(key: str, text: Any) -> Any:
     """A value as `set` would take it, or ValueError with the same one-line explanation."""
     try:
-        return parse_value(key, str(text))
+        return parse_value({**LEARNING, **VOICING}, key, str(text))
     except UserError as error:
         raise ValueError(str(error)) from None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import hashlib
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -79,8 +80,8 @@ def _wasmtime_version() -> bytes:
 class GlicolEngine:
     """A Glicol instance with buffers allocated once (the engine never frees memory)."""
 
-    def __init__(self, on_message: Callable[[str], None] = print) -> None:
-        self.on_message = on_message
+    def __init__(self, on_message: Callable[[str], None] | None = None) -> None:
+        self.on_message = on_message or logging.getLogger(__name__).warning
         self.bpm = 120.0
         self.last_good: str = ""
         self.restarts = 0  # instances replaced after a trap or a broken graph

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from ensemble.errors import UserError
-from ensemble.events import Sound
-from ensemble.hyperparams import Hyperparameters
 from ensemble.learning.qlearning import QBank
-from ensemble.listening.ear import Ear, Timbre
+from ensemble.learning.settings import LearningSettings
 from ensemble.melody import Melody
 
 SEED = "seed"
 MAX_AGENTS = 256
-SEED_SOUND = Sound()  # how the seed sounds to an agent that listens to it: the default saw
-DEFAULT_STEP_SECONDS = 0.25
+
+# (agents, whom each copies, played, targets) -> per-step rewards in [-1, 1] for agents whose
+# reward is `listen`. Only the caller knows how agents sound, so it is handed in.
+Hear = Callable[[list[str], list[str], np.ndarray, np.ndarray], np.ndarray]
+
+
+def agent_name(number: int) -> str:
+    """The n-th agent ever spawned: a0, a1, ... (numbers are never reused)."""
+    return f"a{number}"
+
+
+def agent_number(name: str) -> int:
+    return int(name[1:])
 
 
 @dataclass(frozen=True)
@@ -37,22 +46,23 @@ class Attempt:
         return hits / len(self.target)
 
 
-class Ensemble:
+class Chain:
     """Agents a0, a1, ... each copying the seed or another agent's greedy melody.
 
-    Deterministic for a given seed and sequence of calls.
+    Deterministic for a given seed and sequence of calls. `can_listen` is asked before any
+    agent is set to listen (it may raise UserError: no ear to be had); `hear` rewards them.
     """
 
-    def __init__(self, melody: Melody, seed: int = 0, ear: Ear | None = None) -> None:
+    def __init__(self, melody: Melody, seed: int = 0, hear: Hear | None = None,
+                 can_listen: Callable[[], None] = lambda: None) -> None:
         self.melody = melody
-        self.defaults = Hyperparameters()
+        self.defaults = LearningSettings()
         self.names: list[str] = []
         self.follows: dict[str, str] = {}
         self._bank = QBank(len(melody), np.random.default_rng(seed))
         self.next_index = 0
-        # Listening agents hear their steps at this length (the session keeps it at the tempo's).
-        self.step_seconds = DEFAULT_STEP_SECONDS
-        self.ear = ear  # made when an agent first listens: it needs the Glicol engine
+        self.hear = hear
+        self.can_listen = can_listen
 
     # -- shaping the chain ------------------------------------------------------------------
 
@@ -62,7 +72,7 @@ class Ensemble:
             raise UserError(f"at most {MAX_AGENTS} agents (there are {len(self.names)})")
         added = []
         for _ in range(count):
-            name = f"a{self.next_index}"
+            name = agent_name(self.next_index)
             self.next_index += 1
             self.follows[name] = self.names[-1] if self.names else SEED
             self.names.append(name)
@@ -79,8 +89,8 @@ class Ensemble:
         else:
             row = self._row(who)
             updated = [(row, self._bank.hyper[row].changed(changes))]
-        if self.ear is None and "listen" in [defaults.reward] + [h.reward for _, h in updated]:
-            self.ear = Ear()  # raises, changing nothing, when the engine cannot be had
+        if "listen" in [defaults.reward] + [h.reward for _, h in updated]:
+            self.can_listen()  # raises, changing nothing, when there is no ear
         self.defaults = defaults
         for row, hyper in updated:  # all validated before any is changed
             self._bank.configure(row, hyper)
@@ -123,14 +133,8 @@ class Ensemble:
             self._bank.resize_steps(len(melody))
         self.melody = melody
 
-    def hyperparameters(self, name: str) -> Hyperparameters:
+    def settings(self, name: str) -> LearningSettings:
         return self._bank.hyper[self._row(name)]
-
-    def sound(self, name: str) -> Sound:
-        hyper = self.hyperparameters(name)
-        channel = hyper.channel or int(name[1:]) % 16 + 1  # a0 on channel 1, a1 on 2, ...
-        program = hyper.program if hyper.program >= 0 else None
-        return Sound(hyper.voice, hyper.amp, hyper.pan, hyper.cutoff, channel, program)
 
     def epsilon(self, name: str) -> float:
         return float(self._bank.epsilon[self._row(name)])
@@ -163,22 +167,11 @@ class Ensemble:
                 for row in np.flatnonzero(active)]
 
     def _listen(self, rows: np.ndarray, played: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        """Rewards for listening agents: each hears its own voice against its target's."""
-        assert self.ear is not None, "configure() makes the ear before anyone listens"
-        result = np.empty(played.shape)
-        pairs: dict[tuple[Timbre, Timbre], list[int]] = {}
-        for index, row in enumerate(rows):
-            name = self.names[row]
-            leader = self.follows[name]
-            pair = (self._timbre(self.sound(name)),
-                    self._timbre(SEED_SOUND if leader == SEED else self.sound(leader)))
-            pairs.setdefault(pair, []).append(index)
-        for (mine, theirs), indices in pairs.items():
-            result[indices] = self.ear.rewards(played[indices], mine, targets[indices], theirs)
-        return result
-
-    def _timbre(self, sound: Sound) -> Timbre:
-        return Timbre(sound.voice, sound.cutoff, round(self.step_seconds, 4))
+        """Rewards for listening agents, from whoever was handed in to hear them."""
+        if self.hear is None:
+            raise UserError("no agent can listen here: nothing was given to hear them with")
+        names = [self.names[row] for row in rows]
+        return self.hear(names, [self.follows[name] for name in names], played, targets)
 
     def _targets(self) -> np.ndarray:
         greedy = self._bank.greedy()

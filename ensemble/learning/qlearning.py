@@ -11,8 +11,8 @@ import functools
 
 import numpy as np
 
-from ensemble.hyperparams import Hyperparameters
 from ensemble.learning.rewards import REWARD_CODES, Listen, rewards
+from ensemble.learning.settings import LearningSettings
 
 PADDING = -2  # the note of an action slot an agent does not have; never equals a target
 # Ties between equal Q-values are broken at random on every attempt: an untrained agent then
@@ -31,7 +31,7 @@ class QBank:
         self.notes = np.full((0, 1), PADDING, dtype=np.int64)
         self.n_actions = np.zeros(0, dtype=np.int64)
         self.epsilon = np.zeros(0)
-        self.hyper: list[Hyperparameters] = []
+        self.hyper: list[LearningSettings] = []
         self._refresh_parameters()
 
     def __len__(self) -> int:
@@ -39,7 +39,7 @@ class QBank:
 
     # -- population -------------------------------------------------------------------------
 
-    def add(self, hyper: Hyperparameters) -> int:
+    def add(self, hyper: LearningSettings) -> int:
         """Add an agent with fresh Q-values; returns its row."""
         actions = hyper.actions
         width = max(self.q.shape[2], len(actions))
@@ -60,7 +60,7 @@ class QBank:
         del self.hyper[row]
         self._refresh_parameters()
 
-    def configure(self, row: int, hyper: Hyperparameters) -> None:
+    def configure(self, row: int, hyper: LearningSettings) -> None:
         """Change an agent's hyperparameters, keeping what it learned of notes it still has."""
         old = self.hyper[row]
         if hyper.epsilon != old.epsilon:
@@ -132,7 +132,7 @@ class QBank:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _initial_q(self, hyper: Hyperparameters, n_actions: int, width: int,
+    def _initial_q(self, hyper: LearningSettings, n_actions: int, width: int,
                    n_steps: int | None = None) -> np.ndarray:
         steps = self.n_steps if n_steps is None else n_steps
         q = np.full((1, steps, width), -np.inf)
@@ -146,7 +146,7 @@ class QBank:
             self.q = np.pad(self.q, ((0, 0), (0, 0), (0, extra)), constant_values=-np.inf)
             self.notes = np.pad(self.notes, ((0, 0), (0, extra)), constant_values=PADDING)
 
-    def _replace_palette(self, row: int, old: Hyperparameters, new: Hyperparameters) -> None:
+    def _replace_palette(self, row: int, old: LearningSettings, new: LearningSettings) -> None:
         actions = new.actions
         self._widen(len(actions))
         width = self.q.shape[2]

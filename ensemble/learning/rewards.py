@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ensemble.hyperparams import REWARDS
+from ensemble.learning.settings import REWARDS
 from ensemble.melody import REST
 
 REWARD_CODES = {name: code for code, name in enumerate(REWARDS)}

@@ -7,25 +7,15 @@ first is a gather and a dot product, close to the cost of a symbolic one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from ensemble.glicol.notes import NoteRenderer
 from ensemble.glicol.program import load_voices
 from ensemble.listening.features import SPECTRUM_SIZE, similarity, spectrum
 from ensemble.melody import REST
+from ensemble.voicing import Timbre
 
 N_NOTES = 128  # MIDI notes; one more row holds the rest
-
-
-@dataclass(frozen=True)
-class Timbre:
-    """What, besides the note, decides how a step sounds."""
-
-    voice: str
-    cutoff: float
-    step_seconds: float
 
 
 class _Spectra:
@@ -37,6 +27,9 @@ class _Spectra:
         self.known = np.zeros(N_NOTES + 1, dtype=bool)
         self.rows[REST] = spectrum(np.zeros(0))  # a rest is silence, in any voice
         self.known[REST] = True
+
+
+__all__ = ["Ear", "Timbre"]
 
 
 class Ear:

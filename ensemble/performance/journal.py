@@ -9,9 +9,10 @@ Append-only and flushed line by line, so a killed recording keeps every line it 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import threading
-from collections.abc import Callable, Iterator
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -19,8 +20,8 @@ from typing import Any, TextIO
 from ensemble import __version__
 from ensemble import commands as cmd
 from ensemble.errors import UserError
-from ensemble.events import Phrase
-from ensemble.session import Session, checksum
+from ensemble.learning.chain import Attempt
+from ensemble.session import DEFAULT_SEED_MELODY, DEFAULT_STEP, DEFAULT_TEMPO, Session
 
 FORMAT = 1
 KIND = "ensemble journal"
@@ -30,13 +31,65 @@ def default_path(folder: Path = Path("performances")) -> Path:
     return folder / f"{datetime.datetime.now():%Y-%m-%d-%H%M%S}.jsonl"
 
 
-class JournalWriter:
-    """Writes a session's journal: what it did before recording started, then as it happens."""
+def checksum(attempts: list[Attempt]) -> str:
+    """What a phrase's attempts were, in 12 hex digits: a replay compares its own with these."""
+    text = ";".join(f"{a.agent}:{int(a.heard)}:{','.join(map(str, a.played))}" for a in attempts)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
-    def __init__(self, path: Path, session: Session, outputs: list[str]) -> None:
-        self.path = path
+
+class Recorder:
+    """Observes a session from its very start, so that a recording begun at any time (`record on`
+    after an hour) still holds everything: each applied command with its phrase, and each
+    phrase's checksum."""
+
+    def __init__(self, session: Session) -> None:
         self.session = session
+        self._entries: list[dict[str, Any]] = []
+        self._writer: JournalWriter | None = None
         self._lock = threading.Lock()
+        session.observe(self)
+
+    @property
+    def writer(self) -> JournalWriter | None:
+        return self._writer
+
+    def applied(self, phrase: int, beat: float, command: cmd.Command) -> None:
+        self._add({"phrase": phrase, "beat": beat, "time": round(time.time(), 3), "command": str(command)})
+
+    def composed(self, phrase: int, attempts: list[Attempt]) -> None:
+        self._add({"phrase": phrase, "checksum": checksum(attempts)})
+
+    def start(self, path: Path, outputs: list[str]) -> JournalWriter:
+        """Write the journal to `path`: what happened so far, then as it happens."""
+        with self._lock:
+            if self._writer is not None:
+                raise UserError(f"already recording to {self._writer.path}")
+            writer = JournalWriter(path, self.session.seed, outputs)
+            for entry in self._entries:
+                writer.write(entry)
+            self._writer = writer
+        return writer
+
+    def stop(self) -> JournalWriter | None:
+        """Close the journal being written, if any, and say which it was."""
+        with self._lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
+        return writer
+
+    def _add(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._entries.append(entry)
+            if self._writer is not None:
+                self._writer.write(entry)
+
+
+class JournalWriter:
+    """One journal file: the header, then lines appended and flushed one by one."""
+
+    def __init__(self, path: Path, seed: int, outputs: list[str]) -> None:
+        self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file: TextIO | None = path.open("x", encoding="utf-8")  # never over an old one
@@ -44,30 +97,21 @@ class JournalWriter:
             raise UserError(f"{path} exists already; choose another file") from None
         except OSError as error:
             raise UserError(f"cannot write {path}: {error.strerror or error}") from None
-        self._write({"kind": KIND, "format": FORMAT, "version": __version__, "seed": session.seed,
-                     "tempo": session.initial_tempo, "step": session.initial_step,
-                     "melody": str(session.initial_melody), "outputs": outputs,
-                     "started": datetime.datetime.now().astimezone().isoformat(timespec="seconds")})
-        session.record(self._begin)
-
-    def _begin(self, backlog: list[dict[str, Any]]) -> Callable[[dict[str, Any]], None]:
-        for entry in backlog:  # a recording started mid-performance still replays from the start
-            self._write(entry)
-        return self._write
+        self.write({"kind": KIND, "format": FORMAT, "version": __version__, "seed": seed,
+                    "tempo": DEFAULT_TEMPO, "step": DEFAULT_STEP, "melody": str(DEFAULT_SEED_MELODY),
+                    "outputs": outputs,
+                    "started": datetime.datetime.now().astimezone().isoformat(timespec="seconds")})
 
     def close(self) -> None:
-        self.session.stop_recording()
-        with self._lock:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
-    def _write(self, line: dict[str, Any]) -> None:
-        with self._lock:
-            if self._file is None:
-                return
-            self._file.write(json.dumps(line, separators=(",", ":")) + "\n")
-            self._file.flush()  # a killed process loses at most the line it was writing
+    def write(self, line: dict[str, Any]) -> None:
+        if self._file is None:
+            return
+        self._file.write(json.dumps(line, separators=(",", ":")) + "\n")
+        self._file.flush()  # a killed process loses at most the line it was writing
 
 
 @dataclass
@@ -142,24 +186,10 @@ def _read_line(journal: Journal, number: int, line: str) -> None:
         journal.checksums.append(str(entry["checksum"]))
     elif "command" in entry:
         try:
-            command = cmd.parse_command(str(entry["command"]))
+            command = cmd.parse_command(str(entry["command"]), cmd.Where.JOURNAL)
         except UserError as error:
             raise UserError(f"{journal.path}:{number}: {error}") from None
         if command is not None:
             journal.commands.setdefault(phrase, []).append(command)
     else:
         raise UserError(f"{journal.path}:{number}: neither a command nor a checksum")
-
-
-def journal_phrases(journal: Journal, session: Session,
-                    on_message: Callable[[str], None] = print) -> Iterator[Phrase]:
-    """Play a journal through a session: the same commands on the same phrases, checked."""
-    diverged = False
-    for index in range(journal.phrases):
-        for command in journal.commands.get(index, []):
-            session.submit(command)
-        phrase = session.next_phrase()
-        if not diverged and checksum(session.history.attempts[-1]) != journal.checksums[index]:
-            diverged = True
-            on_message(f"{journal.path}: the replay diverges from the recording at phrase {index + 1}")
-        yield phrase

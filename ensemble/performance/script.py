@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ensemble.commands import Command, Wait, parse_command
+from ensemble.commands import Command, Where, parse_command
 from ensemble.errors import UserError
-from ensemble.events import Phrase
-from ensemble.session import Session
 
 
 @dataclass(frozen=True)
@@ -23,7 +20,7 @@ def parse_script(text: str, name: str = "<script>") -> list[ScriptLine]:
     lines = []
     for number, line in enumerate(text.splitlines(), start=1):
         try:
-            command = parse_command(line)
+            command = parse_command(line, Where.SCRIPT)
         except UserError as error:
             raise UserError(f"{name}:{number}: {error}") from None
         if command is not None:
@@ -37,13 +34,3 @@ def load_script(path: Path) -> list[ScriptLine]:
     except (OSError, UnicodeDecodeError) as error:
         raise UserError(f"cannot read script {path}: {getattr(error, 'strerror', None) or error}") from None
     return parse_script(text, str(path))
-
-
-def script_phrases(lines: list[ScriptLine], session: Session) -> Iterator[Phrase]:
-    """Play a script through a session: commands go in as they come, `wait N` yields N phrases."""
-    for line in lines:
-        if isinstance(line.command, Wait):
-            for _ in range(line.command.phrases):
-                yield session.next_phrase()
-        else:
-            session.submit(line.command)

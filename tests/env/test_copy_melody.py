@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from optional import required_module
+from support.optional import required_module
 
 gymnasium = required_module("gymnasium", "pip install 'ensemble[gym]'")
 from gymnasium.utils.env_checker import check_env  # noqa: E402
@@ -35,13 +35,15 @@ def test_a_random_episode_ends_after_one_pass_over_the_melody():
     observation, info = env.reset(seed=3)
     assert observation == 0 and info["target"] == 60
     positions, rewards = [], []
-    while True:
+    for _ in range(100):  # bounded: an episode that never ends fails instead of hanging
         observation, reward, terminated, truncated, info = env.step(env.action_space.sample())
         positions.append(observation)
         rewards.append(reward)
         assert not truncated
         if terminated:
             break
+    else:
+        pytest.fail("the episode did not end within 100 steps")
     assert positions == [1, 2, 3]
     assert all(r in (-1.0, 1.0) for r in rewards)
     assert len(info["attempt"]) == 3

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from optional import required_module
+from support.optional import required_module
 
 gymnasium = required_module("gymnasium", "pip install 'ensemble[gym]'")
 
@@ -18,6 +18,6 @@ def test_importing_the_module_registers_both_environments():
 def test_without_gymnasium_the_import_error_says_how_to_install_it():
     hide_gymnasium = "import sys; sys.modules['gymnasium'] = None; import ensemble.env"
     result = subprocess.run([sys.executable, "-c", hide_gymnasium], capture_output=True, text=True,
-                            check=False)
+                            timeout=60, check=False)
     assert result.returncode == 1
     assert "ImportError: ensemble.env needs Gymnasium: pip install 'ensemble[gym]'" in result.stderr

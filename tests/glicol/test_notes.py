@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from audio_analysis import dominant_midi
+from support.audio_analysis import dominant_midi
 
 from ensemble.glicol.engine import SAMPLE_RATE
 from ensemble.glicol.notes import NoteRenderer

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from audio_analysis import dominant_midi
+from support.audio_analysis import dominant_midi
 
 from ensemble.errors import UserError
 from ensemble.glicol.engine import BLOCK, SAMPLE_RATE, GlicolEngine

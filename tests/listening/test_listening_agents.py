@@ -6,7 +6,7 @@ where only the listening agent sounds, is checked by its pitches.
 
 import numpy as np
 import pytest
-from audio_analysis import dominant_midi, read_wav
+from support.audio_analysis import dominant_midi, read_wav
 
 from ensemble.melody import Melody
 from ensemble.performance.script import parse_script

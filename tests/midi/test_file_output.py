@@ -9,7 +9,7 @@ from pathlib import Path
 
 import mido
 import pytest
-from audio_analysis import dominant_midi, read_wav
+from support.audio_analysis import dominant_midi, read_wav
 
 from ensemble.clock import VirtualClock
 from ensemble.events import Part, Phrase, Sound

@@ -9,7 +9,8 @@ import time
 import mido
 import pytest
 import rtmidi
-from listener import Listener
+from support.listener import Listener
+from support.waiting import join
 
 from ensemble.clock import RealtimeClock
 from ensemble.conductor import Conductor
@@ -68,7 +69,7 @@ class Synth:
 
     def close(self):
         self._stop.set()
-        self._reader.join()
+        join(self._reader, 5, "the MIDI listener's reader")
         self.port.close_port()
         self.port.delete()
 
@@ -80,11 +81,11 @@ def _perform(midi, phrases, during=None, lookahead=0.1):
     lines = parse_script(SCRIPT.format(phrases=phrases))
     conductor = Conductor(script_phrases(lines, session), session.tempo, [midi, listener], RealtimeClock(),
                           lookahead=lookahead, on_message=messages.append)
-    thread = threading.Thread(target=conductor.run)
+    thread = threading.Thread(target=conductor.run, daemon=True)  # a hung one must not hold pytest
     thread.start()
     if during:
         during(conductor)
-    thread.join(timeout=60)
+    join(thread, 60, "the performance")
     time.sleep(0.1)  # the last messages cross JACK's next period
     return listener.notes, messages
 

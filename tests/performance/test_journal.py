@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from support.waiting import wait_for_line
 
 from ensemble import commands as cmd
 from ensemble.errors import UserError
@@ -94,10 +95,11 @@ def test_a_recording_killed_mid_performance_replays_up_to_its_last_line(tmp_path
     path = tmp_path / "killed.jsonl"
     recorder = subprocess.Popen([sys.executable, "-c", RECORDER, str(path)], stdout=subprocess.PIPE,
                                 text=True)
-    while int(recorder.stdout.readline() or 0) < 40:
-        pass
-    recorder.send_signal(signal.SIGKILL)
-    recorder.wait()
+    try:
+        wait_for_line(recorder, lambda line: int(line) >= 40, timeout=120, what="the recorder's 40th phrase")
+    finally:
+        recorder.send_signal(signal.SIGKILL)  # also when it stalled: it would record forever
+        recorder.wait(timeout=10)
     journal = read_journal(path)
     lines = [line for line in path.read_text().split("\n")[1:] if line.strip()]
     complete = [json.loads(line) for line in lines[: len(lines) - (1 if journal.warnings else 0)]]

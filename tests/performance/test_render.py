@@ -4,7 +4,7 @@ import hashlib
 
 import numpy as np
 import pytest
-from audio_analysis import dominant_midi, read_wav
+from support.audio_analysis import dominant_midi, read_wav
 
 from ensemble.errors import UserError
 from ensemble.melody import Melody

@@ -1,7 +1,7 @@
 """The test servers themselves: a killed scsynth comes back on its port; failures show the log."""
 
 import pytest
-import services
+from support import services
 
 
 def status(server):

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from audio_analysis import dominant_midi, read_wav
-from listener import Listener
-from services import ServerRecording
+from support.audio_analysis import dominant_midi, read_wav
+from support.listener import Listener
+from support.services import ServerRecording
+from support.waiting import join
 
 from ensemble.clock import RealtimeClock
 from ensemble.conductor import Conductor
@@ -41,11 +42,11 @@ def _perform(sc, phrases, lookahead=0.1, during=None, tempo=120):
     phrases_played = script_phrases(parse_script(SCRIPT.format(phrases=phrases, tempo=tempo)), session)
     conductor = Conductor(phrases_played, session.tempo, [sc, listener], clock, lookahead=lookahead,
                           on_message=messages.append)
-    thread = threading.Thread(target=conductor.run)
+    thread = threading.Thread(target=conductor.run, daemon=True)  # a hung one must not hold pytest
     thread.start()
     if during:
         during(conductor)
-    thread.join(timeout=120)
+    join(thread, 120, "the performance")
     return listener.notes, messages, clock
 
 
@@ -171,7 +172,7 @@ def test_nothing_is_left_sounding_when_the_performance_stops(scsynth):
 
 
 def test_no_server_at_all_is_one_message_and_the_rest_plays(tmp_path):
-    from services import free_udp_port
+    from support.services import free_udp_port
 
     sc = SuperColliderOutput(port=free_udp_port())
     notes, messages, _ = _perform(sc, phrases=2)

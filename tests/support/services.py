@@ -1,22 +1,28 @@
 """Real JACK and scsynth servers for tests, started and stopped here; no mocks.
 
-Each Jack gets its own server name (JACK_DEFAULT_SERVER) so tests never touch a JACK the
-machine is already running, and JACK_NO_START_SERVER stops clients from starting one by
-themselves. Everything listens on 127.0.0.1 only. Server output goes to a log file, never to
-a pipe: a reader that stops early would kill scsynth with SIGPIPE (FACTS.md).
+Each Jack gets its own server name (`-n`, and JACK_DEFAULT_SERVER for its clients) so tests
+never touch a JACK the machine is already running, and JACK_NO_START_SERVER stops clients from
+starting one by themselves; the JACK state a test server leaves in /dev/shm is cleared by that
+name only (see `_forget_server`). Everything listens on 127.0.0.1 only. Server output goes to
+a log file, never to a pipe: a reader that stops early would kill scsynth with SIGPIPE (FACTS.md).
 """
 
 from __future__ import annotations
 
+import ctypes
+import mmap
 import os
 import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pythonosc.osc_message import OscMessage
@@ -54,34 +60,174 @@ def log_tail(path: Path, chars: int = 2000) -> str:
         return "(no log)"
 
 
-def _stop_process(process: subprocess.Popen[bytes], timeout: float = 5.0) -> bool:
-    """Terminates the process; False if it had to be killed."""
-    if process.poll() is not None:
-        return True
-    process.terminate()
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-        return False
-    return True
+def _exited(pid: int, timeout: float) -> bool:
+    """Whether our child `pid` has exited within `timeout` s, WITHOUT reaping it.
 
-
-def _clear_stale_jack_state() -> None:
-    """Forget servers that died without cleaning up, when no jackd is running at all.
-
-    A jackd that is killed leaves its entry in JACK's shared-memory registry; after a handful of
-    those no server starts ("Too many servers already active"). With no jackd alive, every
-    entry is stale.
+    Until it is reaped the zombie keeps its pid, so no other process can take that pid while
+    JACK state is matched to the server by it. A child that was already reaped counts as exited.
     """
-    running = subprocess.run(["pgrep", "-x", "jackd"], capture_output=True, check=False).returncode == 0
-    if not running:
-        for path in Path("/dev/shm").glob("jack*"):
-            if path.is_dir():  # jack_db-UID: a server's metadata database
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is not None:
+                return True
+        except ChildProcessError:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+
+
+def _end(process: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
+    """SIGTERM, then SIGKILL after `timeout` s; returns once the process has exited, still unreaped."""
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        if process.returncode is not None or _exited(process.pid, 0):
+            return
+        os.kill(process.pid, signum)  # not Popen.send_signal: it may reap, freeing the pid
+        if _exited(process.pid, timeout):
+            return
+    raise StartupError(f"process {process.pid} survived SIGKILL for {timeout} s")
+
+
+# JACK's shared state in /dev/shm, as jack2 1.9.x lays it out (common/shm.c, shm.h):
+# - jack-shm-registry, shared by every JACK server of the machine: a header with 8 server slots
+#   (pid, "jack-UID:NAME:") and 256 segment entries (index, allocator pid, size, "/jack-UID-N").
+#   A server that exits cleanly frees its slot; a killed one keeps it for good, because JACK only
+#   reclaims a dead slot for a server of the same name and ours are unique: after 8 of those, no
+#   server starts ("Too many servers already active"). Segments of dead allocators JACK frees
+#   itself at the next server start.
+# - jack_NAME_UID_N (the server's request socket) and jack_sem.UID_NAME_CLIENT (one per client
+#   of server NAME), which a killed server leaves behind.
+# We clear only slots, segments and files of servers these helpers started (by name and pid),
+# and only once that server is dead. The registry is edited under JACK's own lock (the SysV
+# semaphore every JACK process takes for it) and never deleted: a live server (jackd, jackdbus,
+# another test session's) keeps its slot and segments. Other files (jack_db-UID, the sockets of
+# clients, pipewire-jack's state) belong to every server or to none of ours: left alone.
+SHM = Path("/dev/shm")
+REGISTRY = SHM / "jack-shm-registry"
+TEST_SERVER_PREFIX = "ensemble-test-"
+_REGISTRY_LOCK_KEY = 0x282929  # JACK_SEMAPHORE_KEY
+_MAGIC, _HEADER_LEN, _ENTRY_LEN, _SERVERS, _ENTRIES = 0x4A41434B, 2136, 268, 8, 256
+_SLOTS_AT, _SLOT_LEN, _NAME_LEN = 24, 264, 257  # slot: int32 pid, char name[257], padding
+_SEM_UNDO, _EAGAIN = 0x1000, 11
+
+
+class _Sembuf(ctypes.Structure):
+    _fields_ = [("sem_num", ctypes.c_ushort), ("sem_op", ctypes.c_short), ("sem_flg", ctypes.c_short)]
+
+
+class _Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+@contextmanager
+def _locked_registry(timeout: float = 2.0) -> Iterator[mmap.mmap | None]:
+    """JACK's registry, mapped and locked as JACK locks it; None if there is none or its layout
+    is not the one above (then nothing is touched)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    semid = libc.semget(_REGISTRY_LOCK_KEY, 0, 0)
+    if semid == -1 or not REGISTRY.exists():
+        yield None  # no JACK process ever locked the registry: nothing of ours is in it
+        return
+    wait = _Timespec(int(timeout), int(timeout % 1 * 1e9))
+    if libc.semtimedop(semid, ctypes.byref(_Sembuf(0, -1, _SEM_UNDO)), 1, ctypes.byref(wait)) == -1:
+        error = ctypes.get_errno()
+        reason = "held by another process" if error == _EAGAIN else os.strerror(error)
+        raise StartupError(f"JACK's registry lock: {reason} (waited {timeout} s)")
+    try:
+        if REGISTRY.stat().st_size != _HEADER_LEN + _ENTRIES * _ENTRY_LEN:
+            yield None
+            return
+        with REGISTRY.open("r+b") as file, mmap.mmap(file.fileno(), 0) as registry:
+            yield registry if _layout_known(registry) else None
+    finally:
+        libc.semop(semid, ctypes.byref(_Sembuf(0, 1, _SEM_UNDO)), 1)
+
+
+def _layout_known(registry: mmap.mmap) -> bool:
+    magic, hdr_len, entry_len = struct.unpack_from("<I12xii", registry, 0)
+    return (magic, hdr_len, entry_len) == (_MAGIC, _HEADER_LEN, _ENTRY_LEN)
+
+
+def _c_string(registry: mmap.mmap, offset: int, size: int) -> str:
+    return registry[offset : offset + size].split(b"\0", 1)[0].decode(errors="replace")
+
+
+def _server_prefix(name: str) -> str:
+    return f"jack-{os.getuid()}:{name}:"
+
+
+def _registered_servers() -> list[tuple[str, int]]:
+    """(name, pid) of each server slot in use, for this user."""
+    with _locked_registry() as registry:
+        if registry is None:
+            return []
+        slots = []
+        for slot in range(_SERVERS):
+            offset = _SLOTS_AT + slot * _SLOT_LEN
+            (pid,) = struct.unpack_from("<i", registry, offset)
+            prefix = _c_string(registry, offset + 4, _NAME_LEN)
+            if pid and prefix.startswith(head := _server_prefix("")[:-1]):
+                slots.append((prefix[len(head) : -1], pid))
+        return slots
+
+
+def _pid_gone(pid: int) -> bool:
+    """No running process has `pid` (a zombie has exited: its pid is taken, its JACK state stale)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def _forget_server(name: str, pid: int) -> None:
+    """Clears the registry slot, segments and files a dead server `name` with `pid` left behind."""
+    if not _pid_gone(pid):
+        return  # never touch a live server
+    with _locked_registry() as registry:
+        if registry is not None:
+            _free_slot(registry, name, pid)
+            _free_segments(registry, pid)
+    uid, escaped = os.getuid(), re.escape(name)
+    own = re.compile(rf"jack_{escaped}_{uid}_\d+|jack_sem\.{uid}_{escaped}_.+")
+    for path in SHM.iterdir():
+        if own.fullmatch(path.name):
+            path.unlink(missing_ok=True)
+
+
+def _free_slot(registry: mmap.mmap, name: str, pid: int) -> None:
+    for slot in range(_SERVERS):
+        offset = _SLOTS_AT + slot * _SLOT_LEN
+        (slot_pid,) = struct.unpack_from("<i", registry, offset)
+        if slot_pid == pid and _c_string(registry, offset + 4, _NAME_LEN) == _server_prefix(name):
+            registry[offset : offset + _SLOT_LEN] = bytes(_SLOT_LEN)  # as jack_unregister_server
+
+
+def _free_segments(registry: mmap.mmap, pid: int) -> None:
+    """Removes the segments `pid` allocated and frees their entries, as jack_cleanup_shm does."""
+    for entry in range(_ENTRIES):
+        offset = _HEADER_LEN + entry * _ENTRY_LEN
+        (allocator,) = struct.unpack_from("<i", registry, offset + 4)
+        if allocator != pid:
+            continue
+        segment = _c_string(registry, offset + 12, _ENTRY_LEN - 12)
+        if re.fullmatch(r"/jack-\d+-\d+", segment):
+            (SHM / segment[1:]).unlink(missing_ok=True)
+        registry[offset + 4 : offset + _ENTRY_LEN] = bytes(_ENTRY_LEN - 4)  # allocator, size, name
+
+
+def forget_dead_test_servers() -> None:
+    """Clears the state of test servers whose process died unstopped (a test run killed hard)."""
+    for name, pid in _registered_servers():
+        if name.startswith(TEST_SERVER_PREFIX):
+            _forget_server(name, pid)
 
 
 class Jack:
@@ -91,7 +237,7 @@ class Jack:
         self, rate: int = 44100, period: int = 256, timeout: float = 10.0, directory: Path | None = None
     ) -> None:
         self.rate, self.period, self.timeout = rate, period, timeout
-        self.name = f"ensemble-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.name = f"{TEST_SERVER_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.own_dir = directory is None  # a temp dir of our own is removed on exit
         self.dir = directory or Path(tempfile.mkdtemp(prefix="ensemble-jack-"))
         self.log = self.dir / "jackd.log"
@@ -104,8 +250,9 @@ class Jack:
 
     def start(self) -> Jack:
         jackd = require("jackd", "jackd2")
-        _clear_stale_jack_state()
-        command = [jackd, "--no-realtime", "-d", "dummy", "-r", str(self.rate), "-p", str(self.period)]
+        forget_dead_test_servers()
+        command = [jackd, "-n", self.name, "--no-realtime"]
+        command += ["-d", "dummy", "-r", str(self.rate), "-p", str(self.period)]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 command, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
@@ -122,10 +269,13 @@ class Jack:
 
     def clients(self) -> set[str] | None:
         """The names of the clients with ports on this server; None if it does not answer."""
-        probe = subprocess.run(
-            [require("jack_lsp", "jackd2")], env=self.env, stdin=subprocess.DEVNULL,
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
+        try:
+            probe = subprocess.run(
+                [require("jack_lsp", "jackd2")], env=self.env, stdin=subprocess.DEVNULL,
+                capture_output=True, text=True, timeout=5.0, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            return None  # a wedged server does not answer either
         if probe.returncode != 0:
             return None
         return {line.split(":", 1)[0] for line in probe.stdout.splitlines() if ":" in line}
@@ -155,11 +305,15 @@ class Jack:
         return self.log.read_bytes()[position:].decode(errors="replace")
 
     def stop(self) -> None:
-        """SIGTERM; a jackd that hangs is killed and its shared memory files removed."""
-        if self.process is not None and not _stop_process(self.process):
-            for path in Path("/dev/shm").glob(f"jack*{self.name}*"):
-                path.unlink(missing_ok=True)
-        self.process = None
+        """SIGTERM (SIGKILL if it hangs), then clears what the dead server left in /dev/shm."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        _end(process)
+        try:
+            _forget_server(self.name, process.pid)
+        finally:
+            process.wait(timeout=5.0)  # reaped only now: until then its pid names only this server
 
     def __enter__(self) -> Jack:
         return self.start()
@@ -287,7 +441,7 @@ class Scsynth:
         """
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
+            self.process.wait(timeout=5.0)
             deadline = time.monotonic() + 2.0
             while time.monotonic() < deadline and self.jack_clients & (self.jack.clients() or set()):
                 time.sleep(0.02)

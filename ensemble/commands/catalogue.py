@@ -1,0 +1,159 @@
+"""Every command of the performer's language, each declared once (see language.py).
+
+Performance commands change the music and are allowed in scripts, journals and the REPL;
+`wait` belongs to scripts; the rest are about the stage around the performance (the REPL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ensemble.commands.kinds import (
+    AgentRef,
+    Choice,
+    CommandName,
+    Destination,
+    FilePath,
+    Notes,
+    Number,
+    Settings,
+    Switch,
+)
+from ensemble.commands.language import COMMANDS, Command, Where, arg, command
+from ensemble.errors import UserError
+from ensemble.melody import Melody
+from ensemble.voicing import VOICES
+
+MIN_TEMPO, MAX_TEMPO = 20.0, 400.0
+MIN_STEP, MAX_STEP = 1 / 16, 16.0  # beats; the shortest step must outlast two engine blocks
+MAX_SPAWN = 64
+MAX_WAIT = 100_000
+MAX_TRAIN = 1000
+
+AGENT = AgentRef()
+AGENT_OR_ALL = AgentRef(everyone=True, metavar="AGENT|all")
+
+
+@command("the melody a0 copies: C4 E4 G4 _ 67 (names, MIDI numbers, _ = rest)")
+@dataclass(frozen=True)
+class Seed(Command):
+    melody: Melody = arg(Notes())
+
+
+@command("add N agents at the end of the chain (a0, a1, ...)")
+@dataclass(frozen=True)
+class Spawn(Command):
+    count: int = arg(Number("N", True, 1, MAX_SPAWN), default=1)
+
+
+@command("change learning and voice settings (help set lists them)")
+@dataclass(frozen=True)
+class Set(Command):
+    who: str = arg(AGENT_OR_ALL)
+    changes: dict[str, str] = arg(Settings(), hash=False)
+
+
+@command(f"beats per minute, {MIN_TEMPO:g} to {MAX_TEMPO:g}")
+@dataclass(frozen=True)
+class Tempo(Command):
+    bpm: float = arg(Number("BPM", False, MIN_TEMPO, MAX_TEMPO))
+
+
+@command("the length of one melody step")
+@dataclass(frozen=True)
+class Step(Command):
+    beats: float = arg(Number("BEATS", False, MIN_STEP, MAX_STEP))
+
+
+@command("let N phrases pass", where=Where.SCRIPT,
+         not_here="here every command lands on the next phrase anyway")
+@dataclass(frozen=True)
+class Wait(Command):
+    phrases: int = arg(Number("N", True, 1, MAX_WAIT))
+
+
+@command("take an agent out; whoever copied it copies what it copied")
+@dataclass(frozen=True)
+class Kill(Command):
+    agent: str = arg(AGENT)
+
+
+@command("silence an agent (it keeps learning)")
+@dataclass(frozen=True)
+class Mute(Command):
+    who: str = arg(AGENT_OR_ALL)
+
+
+@command("let it be heard again")
+@dataclass(frozen=True)
+class Unmute(Command):
+    who: str = arg(AGENT_OR_ALL)
+
+
+@command("mute every other agent")
+@dataclass(frozen=True)
+class Solo(Command):
+    agent: str = arg(AGENT)
+
+
+@command("rewire: AGENT copies TARGET (an agent, or seed)")
+@dataclass(frozen=True)
+class Follow(Command):
+    agent: str = arg(AGENT)
+    target: str = arg(AgentRef(seed=True, metavar="TARGET"))
+
+
+@command("the voice, on Glicol and SuperCollider")
+@dataclass(frozen=True)
+class Voice(Command):
+    who: str = arg(AGENT_OR_ALL)
+    voice: str = arg(Choice(VOICES, "|".join(VOICES)))
+
+
+@command("N silent attempts, now")
+@dataclass(frozen=True)
+class Train(Command):
+    who: str = arg(AGENT_OR_ALL)
+    attempts: int = arg(Number("N", True, 1, MAX_TRAIN))
+
+
+@command("start over: fresh Q-values")
+@dataclass(frozen=True)
+class Forget(Command):
+    who: str = arg(AGENT_OR_ALL)
+
+
+@command("change outputs mid-performance, from the next phrase", where=Where.REPL)
+@dataclass(frozen=True)
+class Out(Command):
+    action: str = arg(Choice(("add", "remove"), "add|remove"))
+    spec: str = arg(Destination())
+
+
+@command("record the journal of the performance (from its very start)", where=Where.REPL)
+@dataclass(frozen=True)
+class Record(Command):
+    on: bool = arg(Switch())
+    path: str | None = arg(FilePath(), default=None)
+
+    def __post_init__(self) -> None:
+        if not self.on and self.path is not None:
+            raise UserError("usage: record on [FILE] | record off")
+
+
+@command("a table of the agents", where=Where.REPL)
+@dataclass(frozen=True)
+class Status(Command):
+    pass
+
+
+@command("this, or one command", where=Where.REPL)
+@dataclass(frozen=True)
+class Help(Command):
+    topic: str | None = arg(CommandName(names=lambda: list(COMMANDS)), default=None)
+
+
+@command("stop: all notes off, outputs closed (Ctrl-D too)", where=Where.REPL)
+@dataclass(frozen=True)
+class Quit(Command):
+    pass

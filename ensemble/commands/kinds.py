@@ -1,0 +1,217 @@
+"""The kinds of argument a command takes: how each is read, written, offered and checked."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ensemble.commands.language import Context, hint
+from ensemble.errors import UserError
+from ensemble.learning.settings import LEARNING
+from ensemble.melody import SCALES, Melody
+from ensemble.values import Spec, parse_value
+from ensemble.voicing import VOICING
+
+AGENT_NAME = re.compile(r"^a\d{1,4}$")
+SETTINGS: dict[str, Spec] = {**LEARNING, **VOICING}  # what `set` changes: learning, then sound
+
+
+def _offer(word: str, options: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(text, meaning) for text, meaning in options if text.startswith(word) and text != word]
+
+
+class _Single:
+    """A kind that takes exactly one word."""
+
+    metavar = "VALUE"
+    variadic = False
+
+    def parse(self, words: list[str]) -> Any:
+        return self.read(words[0])
+
+    def read(self, word: str) -> Any:
+        return word
+
+    def format(self, value: Any) -> str:
+        return str(value)
+
+    def complete(self, word: str, context: Context) -> list[tuple[str, str]]:
+        return []
+
+    def agents(self, value: Any) -> list[str]:
+        return []
+
+
+@dataclass(frozen=True)
+class AgentRef(_Single):
+    """An agent's name, or also `all` (every agent) or `seed` (the melody) where they fit."""
+
+    everyone: bool = False
+    seed: bool = False
+    metavar: str = "AGENT"
+
+    def read(self, word: str) -> str:
+        if (self.everyone and word == "all") or (self.seed and word == "seed") or AGENT_NAME.match(word):
+            return word
+        extra = ", or all" if self.everyone else ", or seed" if self.seed else ""
+        raise UserError(f"'{word}' is not an agent name (a0, a1, ...{extra})")
+
+    def complete(self, word: str, context: Context) -> list[tuple[str, str]]:
+        options = [(name, "agent") for name in context.agents]
+        options += [("all", "every agent")] if self.everyone else []
+        options += [("seed", "the seed melody")] if self.seed else []
+        return _offer(word, options)
+
+    def agents(self, value: Any) -> list[str]:
+        return [] if value in ("all", "seed") else [value]
+
+
+@dataclass(frozen=True)
+class Number(_Single):
+    """A whole number or a number within a range."""
+
+    metavar: str = "N"
+    whole: bool = True
+    low: float = 0
+    high: float = 1
+
+    def read(self, word: str) -> float | int:
+        try:
+            value: float | int = int(word) if self.whole else float(word)
+        except ValueError:
+            value = self.low - 1
+        if not self.low <= value <= self.high:
+            raise UserError(f"{self.metavar} must be {'a whole number' if self.whole else 'a number'} "
+                            f"from {self.low:g} to {self.high:g}, not '{word}'")
+        return value
+
+    def format(self, value: Any) -> str:
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    def complete(self, word: str, context: Context) -> list[tuple[str, str]]:
+        return [] if word else [("", f"{self.metavar}: {self.low:g} to {self.high:g}")]
+
+
+@dataclass(frozen=True)
+class Choice(_Single):
+    options: tuple[str, ...] = ()
+    metavar: str = ""
+
+    def read(self, word: str) -> str:
+        if word not in self.options:
+            raise UserError(f"'{word}' is not one of {', '.join(self.options)}"
+                            f"{hint(word, self.options, 'choose from') if len(self.options) > 2 else ''}")
+        return word
+
+    def complete(self, word: str, context: Context) -> list[tuple[str, str]]:
+        return _offer(word, [(option, "") for option in self.options])
+
+
+@dataclass(frozen=True)
+class Switch(_Single):
+    """on | off, as a bool."""
+
+    metavar: str = "on|off"
+
+    def read(self, word: str) -> bool:
+        if word not in ("on", "off"):
+            raise UserError(f"'{word}' is not on or off")
+        return word == "on"
+
+    def format(self, value: Any) -> str:
+        return "on" if value else "off"
+
+    def complete(self, word: str, context: Context) -> list[tuple[str, str]]:
+        return _offer(word, [("on", ""), ("off", "")])
+
+
+@dataclass(frozen=True)
+class FilePath(_Single):
+    metavar: str = "FILE"
+
+
+@dataclass(frozen=True)
+class CommandName(_Single):
+    metavar: str = "COMMAND"
+    names: Callable[[], list[str]] = list
+
+    def read(self, word: str) -> str:
+        if word not in self.names():
+            raise UserError(f"no command '{word}'{hint(word, self.names(), 'commands')}")
+        return word
+
+    def complete(self, word: str, context: Context) -> list[tuple[str, str]]:
+        return _offer(word, [(name, "") for name in self.names()])
+
+
+@dataclass(frozen=True)
+class Destination(_Single):
+    """Where an output plays: checked against the table of destinations, not opened."""
+
+    metavar: str = "OUTPUT"
+
+    def read(self, word: str) -> str:
+        from ensemble.outputs.destinations import check_spec
+
+        check_spec(word)
+        return word
+
+    def complete(self, word: str, context: Context) -> list[tuple[str, str]]:
+        return _offer(word, [(spec, "output") for spec in context.outputs])
+
+
+class Notes:
+    """The rest of the line as a melody."""
+
+    metavar = "NOTE"
+    variadic = True
+
+    def parse(self, words: list[str]) -> Melody:
+        return Melody.parse(words)
+
+    def format(self, value: Any) -> str:
+        return str(value)
+
+    def complete(self, word: str, context: Context) -> list[tuple[str, str]]:
+        return []
+
+    def agents(self, value: Any) -> list[str]:
+        return []
+
+
+class Settings:
+    """The rest of the line as KEY=VALUE pairs of learning and voice settings, checked now."""
+
+    metavar = "KEY=VALUE"
+    variadic = True
+
+    def parse(self, words: list[str]) -> dict[str, str]:
+        changes: dict[str, str] = {}
+        for pair in words:
+            key, equals, value = pair.partition("=")
+            if not equals or not value:
+                raise UserError(f"'{pair}' is not KEY=VALUE{hint(key, SETTINGS, 'keys')}")
+            if key not in SETTINGS:
+                raise UserError(f"unknown setting '{key}'{hint(key, SETTINGS, 'settings')}")
+            parse_value(SETTINGS, key, value)  # validated now, not mid-performance
+            changes[key] = value
+        return changes
+
+    def format(self, value: Any) -> str:
+        return " ".join(f"{key}={text}" for key, text in value.items())
+
+    def complete(self, word: str, context: Context) -> list[tuple[str, str]]:
+        key, equals, _ = word.partition("=")
+        if not equals:
+            return _offer(word, [(f"{name}=", spec.allowed) for name, spec in SETTINGS.items()])
+        spec = SETTINGS.get(key)
+        if spec is None:
+            return []
+        if key == "palette":
+            return _offer(word, [(f"palette={scale}:", "SCALE:LOW-HIGH") for scale in SCALES])
+        return _offer(word, [(f"{key}={option}", "") for option in spec.choices])
+
+    def agents(self, value: Any) -> list[str]:
+        return []

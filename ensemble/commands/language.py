@@ -1,0 +1,189 @@
+"""How a command is declared once, and everything derived from its declaration.
+
+A command is a frozen dataclass whose fields are its arguments, each with a kind (see kinds.py).
+From that one declaration come parsing, `str()` (which parses back to the same command), the
+usage and help lines, Tab completion, typo hints, the agent names to check, and where the
+command is allowed (scripts, journals, the REPL).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import MISSING, Field, dataclass, field, fields
+from typing import Any, ClassVar, Protocol, TypeVar
+
+from ensemble.errors import UserError
+
+
+class Where(enum.Flag):
+    SCRIPT = enum.auto()
+    JOURNAL = enum.auto()
+    REPL = enum.auto()
+
+
+PERFORMANCE = Where.SCRIPT | Where.JOURNAL | Where.REPL  # what changes the music: allowed anywhere
+_PLACES = {Where.SCRIPT: "scripts", Where.JOURNAL: "journals", Where.REPL: "the REPL"}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What completion and checks can know of the running performance."""
+
+    agents: tuple[str, ...] = ()  # the agents there will be once pending commands land
+    outputs: tuple[str, ...] = ()  # destinations one could add (`out add`) or is playing on
+
+
+class Kind(Protocol):
+    """How one argument is read from words, written back, and offered for completion."""
+
+    metavar: str
+    variadic: bool  # takes every remaining word
+
+    def parse(self, words: list[str]) -> Any:
+        """One word (or all the rest, when variadic) -> the value. Raises UserError."""
+        ...
+
+    def format(self, value: Any) -> str: ...
+
+    def complete(self, word: str, context: Context) -> list[tuple[str, str]]:
+        """(completion, what it means) pairs for the word being typed."""
+        ...
+
+    def agents(self, value: Any) -> list[str]:
+        """The agent names the value refers to, for checking that they exist."""
+        ...
+
+
+def arg(kind: Kind, **options: Any) -> Any:
+    """A command argument of `kind`; `default=` makes it optional."""
+    return field(metadata={"kind": kind}, **options)
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str
+    kind: Kind
+    optional: bool
+    default: Any
+
+    @property
+    def usage(self) -> str:
+        text = self.kind.metavar + (" ..." if self.kind.variadic else "")
+        return f"[{text}]" if self.optional else text
+
+
+class Command:
+    """The base of every declared command (see `command`)."""
+
+    name: ClassVar[str]
+    help: ClassVar[str]
+    where: ClassVar[Where]
+    not_here: ClassVar[str]  # said when it is typed where it is not allowed
+    args: ClassVar[tuple[Arg, ...]]
+
+    def __str__(self) -> str:
+        words = [self.name]
+        for argument in self.args:
+            value = getattr(self, argument.name)
+            if argument.optional and value is None:
+                continue
+            words.append(argument.kind.format(value))
+        return " ".join(words)
+
+    def agents(self) -> list[str]:
+        """Every agent this command names (not `all`, not `seed`)."""
+        return [name for argument in self.args for name in argument.kind.agents(getattr(self, argument.name))]
+
+    @classmethod
+    def usage(cls) -> str:
+        return " ".join([cls.name, *(argument.usage for argument in cls.args)])
+
+    @classmethod
+    def help_line(cls) -> str:
+        return f"{cls.usage():<30} {cls.help}"
+
+
+COMMANDS: dict[str, type[Command]] = {}
+C = TypeVar("C", bound=type[Command])
+
+
+def command(help: str, where: Where = PERFORMANCE, not_here: str = "") -> Callable[[C], C]:
+    """Declare a command: the class's name in lower case is what is typed."""
+
+    def declare(cls: C) -> C:
+        cls.name = cls.__name__.lower()
+        cls.help, cls.where, cls.not_here = help, where, not_here
+        cls.args = tuple(_arg(f) for f in fields(cls))  # type: ignore[arg-type]
+        COMMANDS[cls.name] = cls
+        return cls
+
+    return declare
+
+
+def _arg(declared: Field[Any]) -> Arg:
+    optional = declared.default is not MISSING
+    return Arg(declared.name, declared.metadata["kind"], optional, declared.default if optional else None)
+
+
+def strip_comment(line: str) -> str:
+    return line.split("#", 1)[0].strip()
+
+
+def parse_command(line: str, where: Where = Where.REPL) -> Command | None:
+    """One line -> a command; None for a blank line or a comment. Raises UserError when invalid
+    or not allowed `where` it was written."""
+    text = strip_comment(line)
+    if not text:
+        return None
+    word, *words = text.split()
+    declared = COMMANDS.get(word.lower())
+    if declared is None:
+        raise UserError(f"unknown command '{word}'{hint(word.lower(), COMMANDS, 'commands')}")
+    if not declared.where & where:
+        places = " and ".join(text for place, text in _PLACES.items() if place & declared.where)
+        reason = declared.not_here or f"{_PLACES[where]} cannot use it"
+        raise UserError(f"'{declared.name}' is for {places}; {reason}")
+    return _build(declared, words)
+
+
+def _build(declared: type[Command], words: list[str]) -> Command:
+    values: dict[str, Any] = {}
+    position = 0
+    for argument in declared.args:
+        taken = words[position:] if argument.kind.variadic else words[position:position + 1]
+        if not taken:
+            if argument.optional:
+                continue
+            raise UserError(f"usage: {declared.usage()}")
+        position += len(taken)
+        values[argument.name] = argument.kind.parse(taken)
+    if position < len(words):
+        raise UserError(f"usage: {declared.usage()}")
+    return declared(**values)
+
+
+def distance(a: str, b: str) -> int:
+    """Edits between two words: insert, delete, change, or swap two neighbours (a common typo)."""
+    rows = [list(range(len(b) + 1))] + [[i] + [0] * len(b) for i in range(1, len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            changed = rows[i - 1][j - 1] + (a[i - 1] != b[j - 1])
+            rows[i][j] = min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, changed)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                rows[i][j] = min(rows[i][j], rows[i - 2][j - 2] + 1)
+    return rows[-1][-1]
+
+
+def nearest(word: str, options: Iterable[str]) -> str | None:
+    """The closest option within a typo's reach, or None."""
+    reach = max(2, len(word) // 3)
+    scored = sorted((distance(word, option), index, option) for index, option in enumerate(options))
+    return scored[0][2] if scored and scored[0][0] <= reach else None
+
+
+def hint(word: str, options: Iterable[str], what: str) -> str:
+    """` (did you mean 'x'?)`, or ` (what: a, b, c)` when nothing is close."""
+    options = list(options)
+    close = nearest(word, options)
+    return f" (did you mean '{close}'?)" if close else f" ({what}: {', '.join(options)})"

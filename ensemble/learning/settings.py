@@ -1,0 +1,60 @@
+"""How an agent learns: its validated, immutable learning settings. Nothing about sound here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from ensemble.errors import UserError
+from ensemble.melody import Palette
+from ensemble.values import SWITCH, Spec, choice, number, parse_value
+
+REWARDS = ("exact", "near", "pitchclass", "listen")
+INITS = ("zero", "optimistic")
+DEFAULT_PALETTE = Palette("major", 60, 72)
+
+
+@dataclass(frozen=True)
+class LearningSettings:
+    # gamma defaults to 0: the next state (step position) does not depend on the action, so
+    # bootstrapping adds no information, only inertia when a target changes.
+    alpha: float = 0.5
+    gamma: float = 0.0
+    epsilon: float = 0.3
+    epsilon_decay: float = 0.85
+    epsilon_min: float = 0.02
+    reward: str = "exact"
+    palette: Palette = DEFAULT_PALETTE
+    rests: bool = True
+    init: str = "zero"
+    practice: int = 0
+
+    @property
+    def actions(self) -> tuple[int, ...]:
+        """The notes this agent may play, REST last when rests are allowed."""
+        return replace(self.palette, with_rest=self.rests).notes
+
+    def changed(self, changes: Mapping[str, str]) -> LearningSettings:
+        """A copy with `changes` (text values) parsed and validated, all or nothing."""
+        return replace(self, **{key: parse_value(LEARNING, key, text) for key, text in changes.items()})
+
+
+def _palette(text: str) -> Palette:
+    try:
+        return Palette.parse(text)
+    except UserError as error:
+        raise ValueError(str(error)) from None
+
+
+LEARNING: dict[str, Spec] = {
+    "alpha": number(float, 0.0, 1.0),
+    "gamma": number(float, 0.0, 0.99),
+    "epsilon": number(float, 0.0, 1.0),
+    "epsilon_decay": number(float, 0.0, 1.0),
+    "epsilon_min": number(float, 0.0, 1.0),
+    "reward": choice(REWARDS),
+    "palette": Spec(_palette, "SCALE:LOW-HIGH, e.g. major:C4-C6 or chromatic:C3-C5"),
+    "rests": SWITCH,
+    "init": choice(INITS),
+    "practice": number(int, 0, 64),
+}

@@ -1,0 +1,33 @@
+"""What the performance looks like from outside: an immutable picture the session publishes.
+
+Only the conductor's thread touches the chain. The REPL's toolbar, `status` and completion read
+the latest snapshot, a frozen value swapped in whole, so they never see a chain mid-change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AgentView:
+    name: str
+    copies: str  # an agent, or "seed"
+    epsilon: float
+    recent: tuple[float, ...]  # accuracy of its last heard attempts, oldest first
+    last_played: tuple[int, ...] | None
+    muted: bool
+    summary: str  # its main settings, as `set` writes them
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    phrase: int = 0  # the next phrase to be composed
+    tempo: float = 120.0
+    agents: tuple[AgentView, ...] = ()
+    next_number: int = 0  # the number the next agent spawned will get
+    pending: tuple[str, ...] = ()  # commands waiting for the next boundary, as typed
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(agent.name for agent in self.agents)
