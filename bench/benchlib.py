@@ -1,12 +1,15 @@
-"""Shared bits of the bench scripts: an aligned table, medians, and the verdict line.
+"""Shared bits of the bench scripts: an aligned table, medians, the verdict line, and
+ensemble's diagnostics (Python logging) collected for printing.
 
 Imported as a sibling module: `python bench/NAME.py` puts bench/ first on sys.path.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 
 def ratio(ours: float, baseline: float) -> str:
@@ -34,3 +37,30 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 
 def verdict(description: str, met: bool) -> None:
     print(f"target: {description} -> {'met' if met else 'NOT met'}")
+
+
+class _Collect(logging.Handler):
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__(logging.INFO)
+        self.messages = messages
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def logged(messages: list[str]) -> Iterator[None]:
+    """While inside, every diagnostic of ensemble's (logger "ensemble") is appended to `messages`
+    instead of being shown."""
+    handler = _Collect(messages)
+    logger = logging.getLogger("ensemble")
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate

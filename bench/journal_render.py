@@ -1,14 +1,16 @@
 """Rendering a recorded performance: a 10-minute, 8-agent journal to WAV, against the bare engine.
 
 The journal is recorded here from a session driven like the REPL drives it (commands landing on
-phrase boundaries all along), then rendered with `ensemble.performance.sources`. The bare loop (a GlicolEngine
-playing the same 8 chains, the prepared `process` call + numpy read) runs in lockstep, chunk by chunk, as in
-render_speed.py, so both see the same machine. Also: the journal's size per minute.
+phrase boundaries all along), then rendered with `ensemble.performance.offline.render`. The bare
+loop (a GlicolEngine playing the same 8 chains, the prepared `process` call + numpy read) runs in
+lockstep, chunk by chunk, as in render_speed.py, so both see the same machine. Also: the
+journal's size per minute.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,8 +21,10 @@ from render_speed import MELODY, N_AGENTS, STEP, TEMPO, BareLoop, read_numpy
 
 from ensemble import commands as cmd
 from ensemble.glicol.engine import GlicolEngine
-from ensemble.performance.journal import JournalWriter, read_journal
-from ensemble.performance.sources import journal_performance, render
+from ensemble.logs import shown_on
+from ensemble.performance.journal import Recorder, read_journal
+from ensemble.performance.offline import render
+from ensemble.performance.sources import journal_source
 from ensemble.session import Session
 
 TARGET_RATIO = 0.9
@@ -32,7 +36,8 @@ def record(path: Path, minutes: float) -> None:
     session = Session(seed=1)
     for line in (f"tempo {TEMPO:g}", f"step {STEP:g}", f"seed {MELODY}", f"spawn {N_AGENTS}"):
         session.submit(cmd.parse_command(line))
-    journal = JournalWriter(path, session, ["glicol"])
+    recorder = Recorder(session)
+    recorder.start(path, ["glicol"])
     rng = np.random.default_rng(0)
     for phrase in range(round(minutes * 60 / PHRASE_SECONDS)):
         if phrase % 6 == 5:
@@ -42,7 +47,7 @@ def record(path: Path, minutes: float) -> None:
                                  f"voice {agent} {rng.choice(['saw', 'square', 'tri'])}"])
             session.submit(cmd.parse_command(str(change)))
         session.next_phrase()
-    journal.close()
+    recorder.stop()
 
 
 def lockstep(journal_path: Path, folder: Path) -> tuple[float, float, float]:
@@ -57,8 +62,8 @@ def lockstep(journal_path: Path, folder: Path) -> tuple[float, float, float]:
 
     engine.render_into = render_into  # type: ignore[method-assign]
     started = time.perf_counter()
-    result = render(journal_performance(read_journal(journal_path)), folder / "journal.wav", engine=engine,
-                    show_progress=False, on_message=print)
+    result = render(journal_source(read_journal(journal_path)), folder / "journal.wav", engine=engine,
+                    show_progress=False)
     ours_wall = time.perf_counter() - started - bare.seconds
     return result.audio_seconds / ours_wall, bare.speed(), result.audio_seconds
 
@@ -71,7 +76,7 @@ def main() -> None:
     args = parser.parse_args()
     minutes = 2.0 if args.quick else args.minutes
 
-    with tempfile.TemporaryDirectory() as name:
+    with tempfile.TemporaryDirectory() as name, shown_on(sys.stdout):  # diagnostics printed, as before
         folder = Path(name)
         path = folder / "performance.jsonl"
         record(path, minutes)

@@ -15,8 +15,8 @@ import numpy as np
 from benchlib import median, print_table, ratio, verdict
 from reference import ReferenceAgent
 
-from ensemble.hyperparams import Hyperparameters
 from ensemble.learning.qlearning import QBank
+from ensemble.learning.settings import LearningSettings
 from ensemble.melody import Melody
 
 MELODY = Melody.parse("C4 D4 E4 F4 G4 A4 B4 C5 B4 A4 G4 F4 E4 D4 C4 _")
@@ -29,7 +29,7 @@ def qbank_rate(seconds: float, seed: int) -> float:
     """Attempts per second over at least `seconds`; a fresh bank so each run starts alike."""
     bank = QBank(len(MELODY), np.random.default_rng(seed))
     for _ in range(N_AGENTS):
-        bank.add(Hyperparameters())
+        bank.add(LearningSettings())
     targets = np.tile(np.array(MELODY.notes, dtype=np.int64), (N_AGENTS, 1))
     active = np.ones(N_AGENTS, dtype=bool)
     calls = 0
@@ -45,7 +45,7 @@ def qbank_rate(seconds: float, seed: int) -> float:
 
 def reference_rate(seconds: float, seed: int) -> float:
     rng = random.Random(seed)
-    agents = [ReferenceAgent(len(MELODY), Hyperparameters(), rng) for _ in range(N_AGENTS)]
+    agents = [ReferenceAgent(len(MELODY), LearningSettings(), rng) for _ in range(N_AGENTS)]
     target = list(MELODY.notes)
     rounds = 0
     started = time.perf_counter()
@@ -70,7 +70,7 @@ def main() -> None:
         ref.append(reference_rate(seconds, run))
     rate, ref_rate = median(ours), median(ref)
 
-    print(f"{N_AGENTS} agents, {len(MELODY)} steps, {len(Hyperparameters().actions)} actions, "
+    print(f"{N_AGENTS} agents, {len(MELODY)} steps, {len(LearningSettings().actions)} actions, "
           f"targets = seed for all; median of {repeats} runs of {seconds:g} s")
     print_table(
         ["measure", "ours (QBank)", "reference (plain Python)", "ours/reference"],

@@ -1,8 +1,9 @@
 """What one listening attempt costs next to a symbolic one: 16 steps, the ear's cache warm.
 
-Times Ensemble.step() (play, reward, learn) for one agent on a 16-step melody over a two-octave
+Times the chain's step() (play, reward, learn) for one agent on a 16-step melody over a two-octave
 chromatic palette, and for 64 agents in a chain, with each reward in turn; the same run times
-the first listening attempt with an empty cache (every note rendered), for scale.
+the first listening attempt with an empty cache (every note rendered), for scale. Each chain
+is a Session's, so its listening agents hear through the session's ear, as in a performance.
 """
 
 from __future__ import annotations
@@ -13,20 +14,23 @@ from collections.abc import Callable
 
 from benchlib import median, print_table, ratio, verdict
 
-from ensemble.learning.chain import Ensemble
+from ensemble import commands as cmd
+from ensemble.learning.chain import Chain
 from ensemble.listening.ear import Ear
 from ensemble.melody import Melody
+from ensemble.session import Session
 
 MELODY = Melody.parse("C4 D4 E4 F4 G4 A4 B4 C5 B4 G4 E4 C4 D4 F#4 A4 C#4")
 TASK = {"palette": "chromatic:C4-B5", "rests": "on"}
 LIMIT = 3.0
 
 
-def ensemble_for(agents: int, reward: str, ear: Ear) -> Ensemble:
-    ensemble = Ensemble(MELODY, seed=1, ear=ear)
-    ensemble.spawn(agents)
-    ensemble.configure("all", {**TASK, "reward": reward})
-    return ensemble
+def chain_for(agents: int, reward: str, ear: Ear) -> Chain:
+    session = Session(seed=1, ear=lambda: ear)
+    session.apply(cmd.Seed(MELODY))
+    session.apply(cmd.Spawn(agents))
+    session.apply(cmd.Set("all", {**TASK, "reward": reward}))
+    return session.chain
 
 
 def per_call(action: Callable[[], object], repeats: int, rounds: int = 7) -> float:
@@ -40,10 +44,10 @@ def per_call(action: Callable[[], object], repeats: int, rounds: int = 7) -> flo
     return median(times)
 
 
-def warm(ensemble: Ensemble) -> None:
+def warm(chain: Chain) -> None:
     """Every note of the palette and of the melody heard once: the cache a performance builds."""
     for _ in range(200):
-        ensemble.step()
+        chain.step()
 
 
 def main() -> None:
@@ -53,7 +57,7 @@ def main() -> None:
     repeats = 200 if args.quick else 1000
 
     cold_ear = Ear()
-    cold = ensemble_for(1, "listen", cold_ear)
+    cold = chain_for(1, "listen", cold_ear)
     start = time.perf_counter()
     cold.step()
     cold_seconds, cold_renders = time.perf_counter() - start, cold_ear.renders
@@ -61,7 +65,7 @@ def main() -> None:
     ear = Ear()
     rows, ratios = [], []
     for agents in (1, 64):
-        symbolic, listening = ensemble_for(agents, "exact", ear), ensemble_for(agents, "listen", ear)
+        symbolic, listening = chain_for(agents, "exact", ear), chain_for(agents, "listen", ear)
         warm(listening)
         count = max(20, repeats // agents)
         exact_time = per_call(symbolic.step, count)
@@ -72,7 +76,7 @@ def main() -> None:
                      ratio(listen_time, exact_time)])
     rows.append(["1 agent, first attempt, cache empty", "", f"{cold_seconds * 1e3:.1f} ms",
                  f"({cold_renders} notes rendered)"])
-    print(f"{len(MELODY)} steps, palette {TASK['palette']} with rests; Ensemble.step(), median of 7 rounds")
+    print(f"{len(MELODY)} steps, palette {TASK['palette']} with rests; Chain.step(), median of 7 rounds")
     print_table(["case", "symbolic (exact)", "listening", "listening/symbolic"], rows)
     verdict(f"one 16-step listening attempt <= {LIMIT:g}x a symbolic one, cache warm "
             f"(got {ratios[0]:.2f}x; 64 agents {ratios[1]:.2f}x)", ratios[0] <= LIMIT)

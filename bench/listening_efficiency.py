@@ -14,8 +14,9 @@ import numpy as np
 from benchlib import median, print_table, ratio, verdict
 from sample_efficiency import CAP, MELODY, PRESETS, TASK  # the same task, presets and cap
 
-from ensemble.learning.chain import Ensemble
+from ensemble import commands as cmd
 from ensemble.listening.ear import Ear
+from ensemble.session import Session
 
 # The seed sounds as a saw; a square-voiced listener hears it through another timbre.
 REWARDS = {"symbolic (exact)": {"reward": "exact"}, "listening, saw": {"reward": "listen"},
@@ -24,11 +25,12 @@ LIMIT = 2.0  # listening <= 2x symbolic
 
 
 def first_correct(changes: dict[str, str], seed: int, ear: Ear) -> int:
-    ensemble = Ensemble(MELODY, seed=seed, ear=ear)
-    ensemble.spawn(1)
-    ensemble.configure("a0", changes)
+    session = Session(seed=seed, ear=lambda: ear)  # the session hears listeners in their voice
+    session.apply(cmd.Seed(MELODY))
+    session.apply(cmd.Spawn(1))
+    session.apply(cmd.Set("a0", changes))
     for attempt in range(1, CAP + 1):
-        if ensemble.step()[0].accuracy == 1.0:
+        if session.chain.step()[0].accuracy == 1.0:
             return attempt
     return CAP
 

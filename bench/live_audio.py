@@ -1,7 +1,7 @@
 """Live audio: the Glicol callback's time as a share of its budget, with 8 and with 64 agents.
 
 ours: GlicolAudioOutput on a JACK dummy server (44.1 kHz, period 256: a 5.8 ms budget per
-      callback), fed by a Conductor with RealtimeClock playing an N-agent script (tempo 140,
+      callback), fed by a Runner with RealtimeClock playing an N-agent script (tempo 140,
       16 steps of 0.25 beat). The output times both of its threads: the sound card's callback
       (which only hands over a chunk rendered ahead) and the render thread (the engine, the
       sequencer landing programs, the limiter), per callback's worth of audio.
@@ -19,16 +19,17 @@ import time
 from pathlib import Path
 
 import numpy as np
-from benchlib import print_table, ratio, verdict
+from benchlib import logged, print_table, ratio, verdict
 
 from ensemble.clock import RealtimeClock
-from ensemble.conductor import Conductor
 from ensemble.glicol.engine import BLOCK, GlicolEngine
 from ensemble.glicol.program import load_voices
 from ensemble.glicol.soundcard import FRAMES, GlicolAudioOutput
 from ensemble.melody import Melody
-from ensemble.performance.script import parse_script, script_phrases
-from ensemble.session import Session
+from ensemble.performance.runner import Runner
+from ensemble.performance.script import parse_script
+from ensemble.performance.sources import script_source
+from ensemble.realtime import prepare_interpreter
 
 # tests/support/services.py starts and cleans up a real jackd (dummy driver, no mocks); the bench
 # reuses it instead of repeating that logic.
@@ -50,11 +51,10 @@ def script_text(agents: int, phrases: int) -> str:
 
 def perform(agents: int, seconds: float, messages: list[str]) -> GlicolAudioOutput:
     phrases = math.ceil(seconds / PHRASE_SECONDS)
-    session = Session(seed=0, on_message=messages.append)
     output = GlicolAudioOutput()
-    conductor = Conductor(script_phrases(parse_script(script_text(agents, phrases), "bench"), session),
-                          session.tempo, [output], RealtimeClock(), on_message=messages.append)
-    conductor.run()
+    source = script_source(parse_script(script_text(agents, phrases), "bench"), 0, "bench")
+    with logged(messages):
+        Runner(source, [output], RealtimeClock()).run()
     return output
 
 
@@ -91,6 +91,7 @@ def main() -> None:
     args = parser.parse_args()
     seconds = 5.0 if args.quick else args.seconds
 
+    prepare_interpreter()  # as the CLI does before a live performance (outputs no longer do)
     messages: list[str] = []
     outputs: dict[int, GlicolAudioOutput] = {}
     jack = Jack(rate=44100, period=256)

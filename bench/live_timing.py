@@ -1,6 +1,6 @@
 """Live timing to SuperCollider: exact time tags and the send-ahead margin, vs. sending when due.
 
-ours:  Conductor (RealtimeClock, lookahead 0.1 s) -> SuperColliderOutput: each note is a bundle
+ours:  Runner (RealtimeClock, lookahead 0.1 s) -> SuperColliderOutput: each note is a bundle
        stamped with its due time (from logical time) + the output's latency, sent ~0.1 s early.
 naive: the same performance with lookahead ~0 and the bundle unwrapped before sending: a plain
        /s_new leaves when the note is due, as tools without time tags do. We measure how late.
@@ -24,14 +24,15 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-from benchlib import print_table, verdict
+from benchlib import logged, print_table, verdict
 from pythonosc.osc_bundle import OscBundle
 
 from ensemble.clock import Clock, RealtimeClock
-from ensemble.conductor import Conductor
 from ensemble.events import TimedNote
-from ensemble.performance.script import parse_script, script_phrases
-from ensemble.session import Session
+from ensemble.performance.runner import Runner
+from ensemble.performance.script import parse_script
+from ensemble.performance.sources import script_source
+from ensemble.realtime import prepare_interpreter
 from ensemble.supercollider.server_output import SuperColliderOutput
 
 # tests/support/services.py starts and cleans up real jackd and scsynth processes (no mocks); the
@@ -113,14 +114,14 @@ def server_late_lines(log: Path) -> int:
 
 
 def perform(scsynth: Scsynth, phrases: int, naive: bool, messages: list[str]) -> Result:
-    session = Session(seed=0, on_message=messages.append)
     output = RecordingOutput(scsynth.port, naive)
     clock = RealtimeClock()
-    conductor = Conductor(script_phrases(parse_script(script_text(phrases), "bench"), session),
-                          session.tempo, [output], clock,
-                          lookahead=NAIVE_LOOKAHEAD if naive else LOOKAHEAD, on_message=messages.append)
+    source = script_source(parse_script(script_text(phrases), "bench"), 0, "bench")
+    runner = Runner(source, [output], clock, lookahead=NAIVE_LOOKAHEAD if naive else LOOKAHEAD)
+    session, conductor = runner.session, runner.conductor
     late_before = server_late_lines(scsynth.log)
-    conductor.run()
+    with logged(messages):
+        runner.run()
     time.sleep(0.2)  # let scsynth flush its log
     # The ideal grid, exactly: beat 0 in Unix time (the clock's own mapping, read once when it
     # was made), plus logical time through the tempo map.
@@ -164,6 +165,7 @@ def main() -> None:
     seconds = 10.0 if args.quick else args.seconds
     phrases = math.ceil(seconds / PHRASE_SECONDS)
 
+    prepare_interpreter()  # as the CLI does before a live performance
     messages: list[str] = []
     results: dict[tuple[str, bool], Result] = {}
     with Jack(rate=44100, period=256) as jack, Scsynth(jack) as scsynth:

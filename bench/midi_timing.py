@@ -1,6 +1,6 @@
 """Live timing over JACK MIDI: note-on lateness at a synth's input, vs. sending when a tick fires.
 
-ours:  Conductor (RealtimeClock, lookahead 0.1 s) -> MidiOutput("synth", "jack"): notes go into
+ours:  Runner (RealtimeClock, lookahead 0.1 s) -> MidiOutput("synth", "jack"): notes go into
        the MidiSender thread, which sleeps until just before each due time and waits closely.
 naive: the same performance, but the notes wait for a 480-PPQN tick scheduler (isobar's
        default; 0.89 ms a tick at 140 BPM) that polls with 0.1 ms sleeps, as isobar's clock
@@ -37,17 +37,17 @@ from typing import Any
 import mido
 import numpy as np
 import rtmidi
-from benchlib import print_table, verdict
+from benchlib import logged, print_table, verdict
 
 from ensemble.clock import Clock, RealtimeClock
-from ensemble.conductor import Conductor
 from ensemble.events import ARTICULATION, Phrase, TimedNote
 from ensemble.midi import ports
 from ensemble.midi.port_output import FLUSH, MidiOutput
 from ensemble.outputs.base import Output
-from ensemble.performance.script import parse_script, script_phrases
-from ensemble.realtime import SWITCH_INTERVAL
-from ensemble.session import Session
+from ensemble.performance.runner import Runner
+from ensemble.performance.script import parse_script
+from ensemble.performance.sources import script_source
+from ensemble.realtime import SWITCH_INTERVAL, prepare_interpreter
 
 # tests/support/services.py starts and cleans up a real jackd (dummy driver, no mocks); the bench
 # reuses it instead of repeating that logic.
@@ -180,7 +180,7 @@ class TickOutput(Output):
     def open(self, clock: Clock) -> None:
         midi = ports.backend("jack")
         self._port = ports.open_port(midi, ports.resolve(SYNTH, ports.output_names(midi)))
-        sys.setswitchinterval(SWITCH_INTERVAL)  # as MidiOutput sets it: only the scheduling differs
+        sys.setswitchinterval(SWITCH_INTERVAL)  # as prepare_interpreter sets it: only the scheduling differs
         self._thread.start()
 
     def phrase(self, phrase: Phrase, start: float) -> None:
@@ -265,14 +265,13 @@ def xruns(log: Path) -> int:
 
 
 def perform(naive: bool, phrases: int, synth: Synth, jack: Jack, messages: list[str]) -> Run:
-    session = Session(seed=0, on_message=messages.append)
     output: RecordingMidi | TickOutput = TickOutput() if naive else RecordingMidi()
-    conductor = Conductor(script_phrases(parse_script(script_text(phrases), "bench"), session),
-                          session.tempo, [output], RealtimeClock(), lookahead=LOOKAHEAD,
-                          on_message=messages.append)
+    source = script_source(parse_script(script_text(phrases), "bench"), 0, "bench")
+    runner = Runner(source, [output], RealtimeClock(), lookahead=LOOKAHEAD)
     synth.take()
     xruns_before = xruns(jack.log)
-    conductor.run()
+    with logged(messages):
+        runner.run()
     time.sleep(0.1)  # the last notes cross JACK's next period
     arrived, lost = match(output.played, synth.take())
     if isinstance(output, TickOutput):
@@ -314,6 +313,7 @@ def main() -> None:
     seconds = 10.0 if args.quick else args.seconds
     phrases = math.ceil(seconds / PHRASE_SECONDS)
 
+    prepare_interpreter()  # as the CLI does before a live performance (outputs no longer do)
     messages: list[str] = []
     results: dict[tuple[str, bool], Run] = {}
     jack_server = RealtimeJack if args.realtime else Jack

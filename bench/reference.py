@@ -1,6 +1,6 @@
 """A plain-Python reference of the agents' learning: lists and `random`, one agent at a time.
 
-Same algorithm as ensemble.learning.QBank (tabular Q-learning, state = step position,
+Same algorithm as ensemble.learning.qlearning.QBank (tabular Q-learning, state = step position,
 epsilon-greedy with a random tie-break, exact reward +1/-1, alpha/gamma update, per-attempt
 epsilon decay), written the obvious way so the benches have an in-run baseline to beat.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from ensemble.hyperparams import Hyperparameters
+from ensemble.learning.settings import LearningSettings
 
 
 class ReferenceAgent:
-    def __init__(self, n_steps: int, hyper: Hyperparameters, rng: random.Random) -> None:
+    def __init__(self, n_steps: int, hyper: LearningSettings, rng: random.Random) -> None:
         self.actions: tuple[int, ...] = hyper.actions
         self.alpha = hyper.alpha
         self.gamma = hyper.gamma

@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from benchlib import median, print_table, verdict
+from benchlib import logged, median, print_table, verdict
 
 from ensemble.glicol.engine import BLOCK, SAMPLE_RATE, GlicolEngine
 from ensemble.glicol.program import load_voices
 from ensemble.melody import REST, Melody
+from ensemble.performance.offline import render_script
 from ensemble.performance.script import parse_script
-from ensemble.performance.sources import render_script
 
 MELODY = Melody.parse("C4 D4 E4 F4 G4 A4 B4 C5 B4 A4 G4 F4 E4 D4 C4 _")
 N_AGENTS = 8
@@ -123,7 +123,7 @@ def lockstep_run(phrases: int, folder: Path, messages: list[str]) -> Run:
     engine.render_into = render_into  # type: ignore[method-assign]
     lines = parse_script(script_text(phrases), "bench")
     result = render_script(lines, folder / "bench.wav", seed=0, name="bench", engine=engine,
-                           show_progress=False, on_message=messages.append)
+                           show_progress=False)
     ours_wall = result.wall_seconds - sum(loop.seconds for loop in loops.values())
     if any(loop.blocks * BLOCK / SAMPLE_RATE < result.audio_seconds for loop in loops.values()):
         messages.append("a baseline rendered fewer blocks than ours")
@@ -144,7 +144,7 @@ def main() -> None:
     repeats = args.repeats or (3 if args.quick else 5)
 
     messages: list[str] = []
-    with tempfile.TemporaryDirectory() as name:
+    with tempfile.TemporaryDirectory() as name, logged(messages):  # the render's diagnostics too
         lockstep_run(1, Path(name), messages)  # warm-up: wasm loaded, caches filled
         runs = [lockstep_run(phrases, Path(name), messages) for _ in range(repeats)]
     for message in messages:

@@ -39,12 +39,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from benchlib import print_table, ratio, verdict
+from benchlib import logged, print_table, ratio, verdict
 
 from ensemble import commands as cmd
 from ensemble.clock import RealtimeClock, VirtualClock
 from ensemble.glicol.soundcard import GlicolAudioOutput
 from ensemble.learning.chain import Attempt
+from ensemble.realtime import prepare_interpreter
 from ensemble.stage import Stage
 
 # tests/support/services.py starts and cleans up a real jackd (dummy driver, no mocks).
@@ -222,19 +223,19 @@ def boundary_run(random_count: int, aimed_count: int,
                  rng: random.Random) -> tuple[list[tuple[Typed, int]], str]:
     """Commands typed into a Stage at random and at racy moments, each with the phrase it was applied in."""
     messages: list[str] = []
-    stage = Stage([GlicolAudioOutput()], RealtimeClock(), on_message=messages.append)
+    stage = Stage([GlicolAudioOutput()], RealtimeClock())
     session, conductor = stage.session, stage.conductor
     queued: list[cmd.Command] = []
     applied: dict[int, int] = {}  # id(command) -> index of the phrase being composed as it was applied
     learning = threading.Event()
-    submit, apply, step = session.submit, session.apply, session.ensemble.step
+    submit, apply, step = session.submit, session.apply, session.chain.step
 
     # The bench's own hooks on this one Session: Stage.type hides which object it queued, only
     # apply knows when a command finally took effect, and the learning step is the moment
     # between taking the waiting commands and moving on to the next phrase.
-    def noting_submit(command: cmd.Command) -> None:
+    def noting_submit(command: cmd.Command, where: str | None = None) -> None:
         queued.append(command)
-        submit(command)
+        submit(command, where)
 
     def noting_apply(command: cmd.Command) -> None:
         applied[id(command)] = session.phrase_index
@@ -245,37 +246,38 @@ def boundary_run(random_count: int, aimed_count: int,
         return step()
 
     session.submit, session.apply = noting_submit, noting_apply  # type: ignore[method-assign]
-    session.ensemble.step = noting_step  # type: ignore[method-assign]
+    session.chain.step = noting_step  # type: ignore[method-assign]
     typed: list[Typed] = []
-    stage.start()
-    try:
-        for line in [*SETUP, f"spawn {AGENTS}"]:
-            stage.type(line)
-        while session.phrase_index < 3 and not stage.finished.is_set():
-            time.sleep(0.05)
-        tempo = 140
-        for number in range(random_count + aimed_count):
-            kind = "random" if number < random_count else "aimed"
-            if kind == "random":
-                time.sleep(rng.uniform(0.05, PHRASE_SECONDS))
-            else:  # typed as the agents learn for the next phrase (a few ms per phrase)
-                learning.clear()
-                learning.wait(2 * PHRASE_SECONDS)
-            agent = f"a{rng.randrange(AGENTS)}"
-            line = rng.choice([f"set {agent} alpha=0.{rng.randint(1, 9)}", f"mute {agent}", f"unmute {agent}",
-                               f"tempo {tempo}"])
-            if line.startswith("tempo"):
-                tempo = 281 - tempo  # 140, 141, 140, ...
-            reply = stage.type(line)
-            match = ANNOUNCED.search(reply)
-            if match is None:
-                raise RuntimeError(f"{line!r} was not queued: {reply!r}")
-            typed.append(Typed(kind, line, int(match.group(1)) - 1, queued[-1]))
-        deadline = time.monotonic() + 3 * PHRASE_SECONDS
-        while len(applied) < len(queued) and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        stage.stop()
+    with logged(messages):  # the performance's diagnostics, for the summary
+        stage.start()
+        try:
+            for line in [*SETUP, f"spawn {AGENTS}"]:
+                stage.type(line)
+            while session.phrase_index < 3 and not stage.finished.is_set():
+                time.sleep(0.05)
+            tempo = 140
+            for number in range(random_count + aimed_count):
+                kind = "random" if number < random_count else "aimed"
+                if kind == "random":
+                    time.sleep(rng.uniform(0.05, PHRASE_SECONDS))
+                else:  # typed as the agents learn for the next phrase (a few ms per phrase)
+                    learning.clear()
+                    learning.wait(2 * PHRASE_SECONDS)
+                agent = f"a{rng.randrange(AGENTS)}"
+                line = rng.choice([f"set {agent} alpha=0.{rng.randint(1, 9)}", f"mute {agent}",
+                                   f"unmute {agent}", f"tempo {tempo}"])
+                if line.startswith("tempo"):
+                    tempo = 281 - tempo  # 140, 141, 140, ...
+                reply = stage.type(line)
+                match = ANNOUNCED.search(reply)
+                if match is None:
+                    raise RuntimeError(f"{line!r} was not queued: {reply!r}")
+                typed.append(Typed(kind, line, int(match.group(1)) - 1, queued[-1]))
+            deadline = time.monotonic() + 3 * PHRASE_SECONDS
+            while len(applied) < len(queued) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            stage.stop()
     summary = (f"{conductor.phrases_played} phrases played, {conductor.timing.late} notes handed over late; "
                + "; ".join(messages))
     return [(entry, applied.get(id(entry.command), -1)) for entry in typed], summary
@@ -283,7 +285,7 @@ def boundary_run(random_count: int, aimed_count: int,
 
 def toolbar_costs(marks: list[int]) -> list[tuple[int, float]]:
     """Seconds of one Stage.toolbar() with 64 agents (fastest of 15 calls), after each number of phrases."""
-    stage = Stage([], VirtualClock(), on_message=lambda _: None)
+    stage = Stage([], VirtualClock())
     for line in [*SETUP, f"spawn {AGENTS}"]:
         stage.type(line)
     costs = []
@@ -315,6 +317,7 @@ def main() -> None:
                         help="type the keys once more N phrases after spawn (1.7 s each; default: don't)")
     args = parser.parse_args()
     keys, random_count, aimed_count = (80, 8, 4) if args.quick else (300, 24, 16)
+    prepare_interpreter()  # as the CLI does before a live performance (outputs no longer do)
     rng = random.Random(0)
     # Other processes on the machine take CPU from the REPL and its render thread: say how busy it was.
     load_before = os.getloadavg()[0]

@@ -14,8 +14,8 @@ import numpy as np
 from benchlib import median, print_table, ratio, verdict
 from reference import ReferenceAgent
 
-from ensemble.hyperparams import Hyperparameters
 from ensemble.learning.qlearning import QBank
+from ensemble.learning.settings import LearningSettings
 from ensemble.melody import Melody
 
 MELODY = Melody.parse("C4 E4 G4 E4 C4")
@@ -26,7 +26,7 @@ NOTEBOOK = 20  # the original notebook's figure, quoted: it is not re-run here
 CAP = 1000  # attempts before a seed counts as a failure (reported as CAP)
 
 
-def first_correct_qbank(hyper: Hyperparameters, seed: int) -> int:
+def first_correct_qbank(hyper: LearningSettings, seed: int) -> int:
     bank = QBank(len(MELODY), np.random.default_rng(seed))
     bank.add(hyper)
     target = np.array([MELODY.notes], dtype=np.int64)
@@ -38,7 +38,7 @@ def first_correct_qbank(hyper: Hyperparameters, seed: int) -> int:
     return CAP
 
 
-def first_correct_reference(hyper: Hyperparameters, seed: int) -> int:
+def first_correct_reference(hyper: LearningSettings, seed: int) -> int:
     agent = ReferenceAgent(len(MELODY), hyper, random.Random(seed))
     target = list(MELODY.notes)
     for attempt in range(1, CAP + 1):
@@ -55,7 +55,7 @@ def main() -> None:
 
     rows, results = [], {}
     for label, changes in PRESETS.items():
-        hyper = Hyperparameters().changed({**TASK, **changes})
+        hyper = LearningSettings().changed({**TASK, **changes})
         ours = [first_correct_qbank(hyper, seed) for seed in seeds]
         ref = [first_correct_reference(hyper, seed) for seed in seeds]
         ours_median, ref_median = median(ours), median(ref)

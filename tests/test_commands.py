@@ -14,7 +14,7 @@ def test_each_command_parses():
     assert cmd.parse_command("set all alpha=0.2 epsilon=0") == expected
     assert cmd.parse_command("tempo 96.5") == cmd.Tempo(96.5)
     assert cmd.parse_command("step 0.25") == cmd.Step(0.25)
-    assert cmd.parse_command("wait 4  # four phrases") == cmd.Wait(4)
+    assert cmd.parse_command("wait 4  # four phrases", cmd.Where.SCRIPT) == cmd.Wait(4)
 
 
 @pytest.mark.parametrize("line", ["", "   ", "# a comment", "  # indented comment"])
@@ -25,7 +25,7 @@ def test_blank_lines_and_comments_are_nothing(line):
 @pytest.mark.parametrize("line", ["seed C4 E4 G4", "spawn 2", "set a0 alpha=0.3 reward=near", "tempo 140",
                                   "step 0.5", "wait 3"])
 def test_commands_print_back_as_they_parse(line):
-    assert str(cmd.parse_command(line)) == line
+    assert str(cmd.parse_command(line, cmd.Where.SCRIPT)) == line
 
 
 @pytest.mark.parametrize(("line", "message"), [
@@ -38,14 +38,15 @@ def test_commands_print_back_as_they_parse(line):
     ("set a0", "usage: set"),
     ("set a0 alpha", "is not KEY=VALUE"),
     ("set a0 alpha=2", "allowed: a number from 0 to 1"),
-    ("set all speed=3", "unknown hyperparameter 'speed'"),
+    ("set all speed=3", "unknown setting 'speed'"),
+    ("set a1 epsilonn=0.2", "unknown setting 'epsilonn' \\(did you mean 'epsilon'\\?\\)"),
     ("tempo 1000", "BPM must be a number from 20 to 400"),
     ("step 0", "BEATS must be a number"),
     ("wait", "usage: wait N"),
 ])
 def test_bad_lines_say_why(line, message):
     with pytest.raises(UserError, match=message):
-        cmd.parse_command(line)
+        cmd.parse_command(line, cmd.Where.SCRIPT)
 
 
 def test_a_script_reports_file_and_line():
@@ -75,7 +76,13 @@ def test_stage_and_steering_commands_print_back_as_they_parse(line):
     ("voice a0 banjo", "voice=banjo: allowed: saw | square | tri"),
     ("train a0 0", "N must be a whole number from 1 to 1000"),
     ("out plug sc", "usage: out add|remove"),
-    ("record maybe", "usage: record on"),
+    ("record maybe", "'maybe' is not on or off"),
+    ("record off x.jsonl", "usage: record on"),
+    ("out add tape", "unknown output 'tape'"),
+    ("out add sc:nowhere", "write sc, or sc:HOST:PORT"),
+    ("wait 3", "'wait' is for scripts; here every command lands on the next phrase anyway"),
+    ("muet a0", "did you mean 'mute'"),
+    ("sett a1 epsilon=0.2", "did you mean 'set'"),
     ("help dnace", "did you mean 'dance'|no command 'dnace'"),
     ("sollo a1", "did you mean 'solo'"),
 ])
@@ -84,5 +91,23 @@ def test_bad_stage_and_steering_lines_say_why(line, message):
         cmd.parse_command(line)
 
 
-def test_every_command_has_help():
-    assert set(cmd.HELP) == set(cmd.COMMAND_NAMES)
+def test_help_and_usage_come_from_the_declaration():
+    assert cmd.Spawn.usage() == "spawn [N]"
+    assert cmd.Set.usage() == "set AGENT|all KEY=VALUE ..."
+    assert cmd.Seed.usage() == "seed NOTE ..."
+    assert cmd.Follow.help_line().startswith("follow AGENT TARGET ")
+    assert all(declared.help for declared in cmd.COMMANDS.values())
+
+
+@pytest.mark.parametrize("line", ["status", "quit", "record on", "out add sc", "help"])
+def test_a_script_refuses_repl_commands_at_parse_time_with_file_and_line(line):
+    expected = rf"^show\.ens:2: '{line.split()[0]}' is for the REPL; scripts cannot use it"
+    with pytest.raises(UserError, match=expected):
+        parse_script(f"spawn 1\n{line}\nwait 1\n", "show.ens")
+
+
+def test_a_command_names_the_agents_it_refers_to():
+    assert cmd.parse_command("follow a2 seed").agents() == ["a2"]
+    assert cmd.parse_command("follow a2 a0").agents() == ["a2", "a0"]
+    assert cmd.parse_command("set all alpha=1").agents() == []
+    assert cmd.parse_command("kill a7").agents() == ["a7"]

@@ -1,12 +1,14 @@
 """The conductor on a virtual clock: the same code as live, as fast as it can run."""
 
 import pytest
+from support.messages import captured
 
 from ensemble.clock import VirtualClock
 from ensemble.conductor import Conductor
 from ensemble.errors import UserError
 from ensemble.outputs.base import Output
-from ensemble.performance.script import parse_script, script_phrases
+from ensemble.performance.script import parse_script
+from ensemble.performance.sources import script_source
 from ensemble.session import Session
 
 SCRIPT = "seed C4 E4 G4 _\nspawn 2\nwait 2\ntempo 60\nwait 1\n"  # 2 phrases of 1 s, then 1 of 2 s
@@ -38,9 +40,9 @@ class Recorder(Output):
 def _conduct(script=SCRIPT, lookahead=0.1, outputs=None):
     clock = VirtualClock(start=100.0)
     session = Session(seed=0)
-    phrases = script_phrases(parse_script(script), session)
+    phrases = script_source(parse_script(script), 0, "test").play(session)
     outputs = outputs or [Recorder(clock)]
-    conductor = Conductor(phrases, session.tempo, outputs, clock, lookahead=lookahead, on_message=print)
+    conductor = Conductor(phrases, session.tempo, outputs, clock, lookahead=lookahead)
     conductor.run()
     return conductor, outputs[0], session
 
@@ -73,7 +75,7 @@ def test_the_next_phrase_is_composed_before_the_current_one_plays():
     composed_at = []
 
     def phrases():
-        for phrase in script_phrases(parse_script(SCRIPT), session):
+        for phrase in script_source(parse_script(SCRIPT), 0, "test").play(session):
             composed_at.append(clock.now())
             yield phrase
 
@@ -89,13 +91,39 @@ def test_outputs_are_closed_at_the_end():
     assert recorder.closed
 
 
-def test_an_output_that_cannot_open_is_reported_and_the_others_play(capsys):
+def test_an_output_that_cannot_open_is_reported_and_the_others_play():
     clock = VirtualClock()
     session = Session(seed=0)
     broken, working = Recorder(clock, fail_to_open=True), Recorder(clock)
-    Conductor(script_phrases(parse_script(SCRIPT), session), session.tempo, [broken, working], clock).run()
-    assert "recorder: no such device" in capsys.readouterr().out
+    phrases = script_source(parse_script(SCRIPT), 0, "test").play(session)
+    with captured() as messages:
+        Conductor(phrases, session.tempo, [broken, working], clock).run()
+    assert "recorder: no such device" in messages
     assert working.log and not broken.log
+
+
+class Exploding(Recorder):
+    """An output with a bug: it raises on its third note."""
+
+    def note(self, note):
+        super().note(note)
+        if sum(entry[0] == "note" for entry in self.log) == 3:
+            raise RuntimeError("index out of range")
+
+
+def test_an_output_that_raises_is_dropped_in_one_line_and_the_others_play_on():
+    clock = VirtualClock()
+    session = Session(seed=0)
+    exploding, working = Exploding(clock), Recorder(clock)
+    phrases = script_source(parse_script(SCRIPT), 0, "test").play(session)
+    with captured() as messages:
+        Conductor(phrases, session.tempo, [exploding, working], clock).run()
+    assert messages.warnings() == [
+        "recorder: failed (RuntimeError: index out of range); dropped, the others play on"]
+    assert sum(entry[0] == "note" for entry in exploding.log) == 3
+    assert exploding.closed  # dropped, and closed: nothing of it is left sounding
+    everything = _conduct()[1]
+    assert [entry[:2] for entry in working.log] == [entry[:2] for entry in everything.log]  # every note
 
 
 def test_with_no_output_at_all_it_says_so():
@@ -108,8 +136,8 @@ def test_stop_ends_the_performance_early():
     clock = VirtualClock()
     session = Session(seed=0)
     recorder = Recorder(clock)
-    conductor = Conductor(script_phrases(parse_script("spawn 1\nwait 100\n"), session), session.tempo,
-                          [recorder], clock)
+    phrases = script_source(parse_script("spawn 1\nwait 100\n"), 0, "test").play(session)
+    conductor = Conductor(phrases, session.tempo, [recorder], clock)
 
     original = recorder.phrase
 

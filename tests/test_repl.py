@@ -8,6 +8,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from support.listener import Listener
 
+from ensemble import commands as cmd
 from ensemble.clock import ManualClock
 from ensemble.repl import CommandCompleter, run_repl
 from ensemble.stage import Stage
@@ -23,8 +24,7 @@ class Performer:
     def __init__(self, tmp_path):
         self.clock = ManualClock()
         self.listener = Listener()
-        self.messages = []
-        self.stage = Stage([self.listener], self.clock, lookahead=0.1, on_message=self.messages.append)
+        self.stage = Stage([self.listener], self.clock, lookahead=0.1)
         self.replies = []
         typed = self.stage.type
         self.stage.type = lambda line: self.replies.append(typed(line)) or self.replies[-1]
@@ -94,7 +94,8 @@ def test_completion_finishes_a_command(performer):
 
 
 def test_the_completer_knows_agents_keys_values_and_voices():
-    completer = CommandCompleter(lambda: ["a0", "a1"], lambda: ["synth:in"])
+    outputs = ("glicol", "sc", "sc:HOST:PORT", "midi", "midi:synth:in")
+    completer = CommandCompleter(lambda: cmd.Context(("a0", "a1"), outputs))
 
     def words(text):
         from prompt_toolkit.completion import CompleteEvent
@@ -153,19 +154,19 @@ def test_quit_stops_cleanly(performer):
 
 def test_outputs_can_be_added_and_removed_mid_performance(tmp_path):
     extra = Listener()
-    extra.name = "extra"
+    extra.name = "sc"
     performer = Performer(tmp_path)
     performer.stage.make_output = lambda spec: extra
     performer.play(1)
-    assert performer.type("out add extra\r") == "out add extra: from the next phrase"
+    assert performer.type("out add sc\r") == "out add sc: from the next phrase"
     performer.play(3)
     assert extra.phrases
-    assert performer.type("out remove extra\r") == "out remove extra: from the next phrase"
+    assert performer.type("out remove sc\r") == "out remove sc: from the next phrase"
     performer.play(3)
     assert extra.closed
     heard = len(extra.phrases)
     performer.play(2)
     assert len(extra.phrases) == heard
-    reply = performer.type("out remove nothing\r")
-    assert reply.startswith("no output 'nothing' playing (playing: listener)")
+    reply = performer.type("out remove midi\r")
+    assert reply.startswith("no output 'midi' playing (playing: listener)")
     performer.quit()

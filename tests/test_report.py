@@ -1,7 +1,6 @@
-from ensemble.learning.chain import Ensemble
-from ensemble.melody import Melody
+from ensemble import commands as cmd
 from ensemble.report import accuracy_table, sparkline
-from ensemble.session import History
+from ensemble.session import Session
 
 
 def test_sparkline_runs_from_low_to_high():
@@ -10,11 +9,12 @@ def test_sparkline_runs_from_low_to_high():
 
 
 def test_the_table_has_a_row_per_agent_with_its_progress():
-    ensemble = Ensemble(Melody.parse("C4 E4 G4"), seed=0)
-    ensemble.configure("all", {"epsilon": "0", "alpha": "1"})
-    ensemble.spawn(2)
-    history = History([ensemble.step() for _ in range(40)])
-    rows = accuracy_table(history, ensemble).splitlines()
+    session = Session(seed=0)
+    for line in ["seed C4 E4 G4", "set all epsilon=0 alpha=1", "spawn 2"]:
+        session.submit(cmd.parse_command(line))
+    for _ in range(40):
+        session.next_phrase()
+    rows = accuracy_table(session).splitlines()
     assert rows[0].split()[:3] == ["agent", "copies", "voice"]
     a0, a1 = rows[2].split(), rows[3].split()
     assert a0[:3] == ["a0", "seed", "saw"] and a1[:2] == ["a1", "a0"]

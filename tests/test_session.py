@@ -2,8 +2,10 @@ import threading
 import time
 
 import pytest
+from support.messages import captured
 
 from ensemble import commands as cmd
+from ensemble import session as session_module
 from ensemble.errors import UserError
 from ensemble.melody import Melody
 from ensemble.session import Session
@@ -12,7 +14,7 @@ from ensemble.session import Session
 def test_commands_wait_for_the_next_phrase():
     session = Session(seed=1)
     session.submit(cmd.Spawn(2))
-    assert session.ensemble.names == []  # nothing changes until the boundary
+    assert session.chain.names == []  # nothing changes until the boundary
     phrase = session.next_phrase()
     assert [part.agent for part in phrase.parts] == ["a0", "a1"]
 
@@ -31,11 +33,11 @@ def test_phrases_follow_each_other_in_beats_and_carry_the_tempo():
 
 
 def test_a_bad_command_is_reported_and_the_others_still_apply():
-    messages = []
-    session = Session(on_message=messages.append)
+    session = Session()
     session.submit(cmd.Set("a7", {"alpha": "0.1"}))
     session.submit(cmd.Spawn(1))
-    phrase = session.next_phrase()
+    with captured() as messages:
+        phrase = session.next_phrase()
     assert messages == ["set a7 alpha=0.1: no agent 'a7' (agents: none yet: spawn some)"]
     assert [part.agent for part in phrase.parts] == ["a0"]
 
@@ -51,8 +53,22 @@ def test_commands_can_come_from_another_thread():
 
 
 def test_wait_belongs_to_scripts():
-    with pytest.raises(UserError, match="only makes sense in a script"):
+    with pytest.raises(UserError, match="not about the performance"):
         Session().submit(cmd.Wait(2))
+
+
+def test_every_performance_command_has_a_handler_and_no_other_does():
+    for name, declared in cmd.COMMANDS.items():
+        allowed_in_journals = bool(declared.where & cmd.Where.JOURNAL)
+        assert (declared in session_module._HANDLERS) == allowed_in_journals, name
+
+
+def test_a_rehearsal_names_the_line_that_fails():
+    session = Session(strict=True)
+    session.submit(cmd.Spawn(1), where="show.ens:3")
+    session.submit(cmd.Kill("a4"), where="show.ens:4")
+    with pytest.raises(UserError, match=r"^show.ens:4: no agent 'a4'"):
+        session.next_phrase()
 
 
 def _session_with(agents):
@@ -81,7 +97,7 @@ def test_kill_rewires_the_chain_around_the_agent():
     session = _session_with(3)
     session.submit(cmd.Kill("a1"))
     assert _heard(session) == ["a0", "a2"]
-    assert session.ensemble.follows == {"a0": "seed", "a2": "a0"}
+    assert session.chain.follows == {"a0": "seed", "a2": "a0"}
 
 
 def test_follow_voice_train_and_forget():
@@ -90,13 +106,13 @@ def test_follow_voice_train_and_forget():
     session.submit(cmd.Voice("all", "tri"))
     session.submit(cmd.Train("a0", 30))
     session.next_phrase()
-    assert session.ensemble.follows["a1"] == "seed"
+    assert session.chain.follows["a1"] == "seed"
     assert {p.sound.voice for p in session.next_phrase().parts} == {"tri"}
     assert session.history.practice == 30
-    assert session.ensemble.greedy("a0") == session.ensemble.melody.notes  # trained to the seed
+    assert session.chain.greedy("a0") == session.chain.melody.notes  # trained to the seed
     session.submit(cmd.Forget("a0"))
     session.next_phrase()
-    assert session.ensemble.epsilon("a0") < 1.0
+    assert session.chain.epsilon("a0") < 1.0
 
 
 def test_follow_checks_both_agents_and_refuses_a_loop_onto_itself():
@@ -117,27 +133,115 @@ def test_recent_attempts_are_the_last_ones_in_order():
 def test_a_command_submitted_while_a_phrase_is_composed_lands_where_it_is_announced():
     session = _session_with(2)
     started, announced = threading.Event(), []
-    original = session.ensemble.step
+    original = session.chain.step
 
     def slow_step():
         started.set()
         time.sleep(0.05)  # the learning for 64 agents takes a few milliseconds
         return original()
 
-    session.ensemble.step = slow_step
+    session.chain.step = slow_step
     composer = threading.Thread(target=session.next_phrase)
     composer.start()
     started.wait()
     announced.append(session.submit_for_next(cmd.Tempo(90))[0])
     composer.join()
-    session.ensemble.step = original
+    session.chain.step = original
     phrase = session.next_phrase()
     assert phrase.index == announced[0] and phrase.tempo == 90
 
 
+def test_set_keeps_learning_and_voice_apart_and_all_reaches_agents_spawned_later():
+    session = _session_with(2)
+    session.submit(cmd.parse_command("set all alpha=0.9 voice=tri channel=5"))
+    session.submit(cmd.Spawn(1))
+    phrase = session.next_phrase()
+    assert [session.chain.settings(name).alpha for name in session.chain.names] == [0.9] * 3
+    assert [(part.sound.voice, part.sound.channel) for part in phrase.parts] == [("tri", 5)] * 3
+
+
+def test_a_failed_set_changes_neither_learning_nor_voice():
+    session = _session_with(1)
+    with pytest.raises(UserError):
+        session.apply(cmd.Set("a0", {"alpha": "0.9", "voice": "tri", "reward": "listen"}))  # no ear here
+    assert session.chain.settings("a0").alpha == 0.5 and session.voicing("a0").voice == "saw"
+
+
+def test_the_snapshot_shows_agents_pending_commands_and_expected_agents():
+    session = _session_with(2)
+    assert session.snapshot.names == ("a0", "a1") and session.snapshot.phrase == 1
+    session.submit(cmd.Spawn(2))
+    session.submit(cmd.Kill("a0"))
+    assert session.snapshot.pending == ("spawn 2", "kill a0")
+    assert session.expected_agents() == ["a1", "a2", "a3"]
+    session.next_phrase()
+    snapshot = session.snapshot
+    assert snapshot.names == ("a1", "a2", "a3") and snapshot.pending == ()
+    assert snapshot.agents[0].copies == "seed" and len(snapshot.agents[0].recent) == 2
+
+
+# -- listening agents (the real Glicol engine renders what they hear) ------------------------
+
+
+def _listening(seed, *lines):
+    from ensemble.listening.ear import Ear
+
+    session = Session(seed=seed, ear=Ear)
+    for line in lines:
+        session.submit(cmd.parse_command(line))
+    return session
+
+
+@pytest.mark.usefixtures("glicol")
+def test_a_chain_can_mix_listening_and_symbolic_agents():
+    session = _listening(2, "seed C4 E4 G4 C5 G4 E4", "spawn 3", "set all palette=chromatic:C4-C5 rests=off",
+                         "set a1 reward=listen voice=tri", "set a0 voice=square")
+    for _ in range(60):
+        session.next_phrase()
+    attempts = {a.agent: a for a in session.history.attempts[-1]}
+    assert all(session.chain.greedy(name) == session.chain.melody.notes for name in session.chain.names)
+    assert attempts["a0"].reward == 1.0  # symbolic: a hit is worth exactly 1
+    assert 0.5 < attempts["a1"].reward < 0.99  # a triangle hears a square: alike, never the same
+
+
+@pytest.mark.usefixtures("glicol")
 def test_listening_agents_hear_each_step_as_long_as_it_is_played():
-    session = Session()
+    session = _listening(0, "spawn 1", "set a0 reward=listen")
+    session.next_phrase()
+    renders = session._ear.renders
     session.submit(cmd.Tempo(90.0))
     session.submit(cmd.Step(0.25))
     session.next_phrase()
-    assert session.ensemble.step_seconds == pytest.approx(0.25 * 60 / 90)
+    assert session._step_seconds == pytest.approx(0.25 * 60 / 90)
+    assert session._ear.renders - renders >= 2  # the new length is rendered anew
+
+
+def test_without_the_engine_listening_is_refused_and_nothing_changes(monkeypatch, tmp_path):
+    from ensemble.glicol import fetch
+    from ensemble.glicol.engine import shared_module
+
+    monkeypatch.setenv(fetch.WASM_ENV, str(tmp_path / "missing.wasm"))
+    shared_module.cache_clear()
+    try:
+        session = _listening(0, "spawn 2")
+        session.next_phrase()
+        with pytest.raises(UserError, match=r"missing\.wasm"):
+            session.apply(cmd.parse_command("set all reward=listen alpha=0.9"))
+        assert session.chain.settings("a0").reward == "exact" and session.chain.defaults.alpha == 0.5
+        session.next_phrase()  # and the music goes on
+    finally:
+        shared_module.cache_clear()
+
+
+@pytest.mark.usefixtures("glicol")
+def test_listening_is_as_deterministic_as_the_rest_so_journals_replay():
+    def attempts():
+        session = _listening(4, "seed C4 E4 G4 C5 G4 E4", "spawn 2", "set all reward=listen epsilon=0.5",
+                             "set a1 voice=square")
+        for _ in range(15):
+            session.next_phrase()
+        return [(a.agent, a.played, a.reward) for phrase in session.history.attempts for a in phrase]
+
+    first, second = attempts(), attempts()
+    assert first == second
+    assert len({reward for _, _, reward in first}) > 5  # graded rewards, not just hits and misses

@@ -27,7 +27,6 @@ from ensemble.glicol.engine import BLOCK, SAMPLE_RATE, GlicolEngine
 from ensemble.glicol.program import load_voices
 from ensemble.glicol.sequencer import GlicolSequencer
 from ensemble.outputs.base import Output
-from ensemble.realtime import prepare_interpreter
 
 FRAMES = 2 * BLOCK  # per callback: 5.8 ms at 44.1 kHz
 AHEAD = 4  # callbacks' worth of audio rendered ahead of the sound card
@@ -80,7 +79,6 @@ class GlicolAudioOutput(Output):
         self._clock = clock
         self._sequencer = GlicolSequencer(GlicolEngine(on_message=self.report), load_voices())
         self._limiter = Limiter()
-        prepare_interpreter()  # the GIL within reach of the time-critical thread
         self._renderer = threading.Thread(target=self._render_loop, name="glicol-render", daemon=True)
         self._renderer.start()
         try:
@@ -143,22 +141,22 @@ class GlicolAudioOutput(Output):
             self.stats.worst_render = max(self.stats.worst_render, elapsed)
 
     def _render_chunk(self) -> np.ndarray:
-        if self._first_sample_time is not None:  # phrases are placed once the time line is known
+        first = self._first_sample_time
+        if first is not None:  # phrases are placed once the time line is known
             while self._inbox:
                 phrase, when = self._inbox.popleft()
                 if phrase is None:
-                    self._sequencer.silence_from(self._sample_at(when))
+                    self._sequencer.silence_from(self._sample_at(when, first))
                 else:
-                    self._sequencer.schedule(phrase, self._sample_at(when))
+                    self._sequencer.schedule(phrase, self._sample_at(when, first))
         blocks = self._limiter.process(self._sequencer.render(FRAMES // BLOCK))
         self.stats.loudest = max(self.stats.loudest, float(np.abs(blocks).max()))
         return np.ascontiguousarray(blocks.transpose(0, 2, 1).reshape(FRAMES, 2))
 
-    def _sample_at(self, when: float) -> int:
+    def _sample_at(self, when: float, first_sample_time: float) -> int:
         """The rendered sample that the sound card plays at clock time `when`."""
-        assert self._first_sample_time is not None
         # Every starved callback played silence in place of a rendered chunk, delaying the rest.
-        return round((when - self._first_sample_time) * SAMPLE_RATE) - self.stats.starved * FRAMES
+        return round((when - first_sample_time) * SAMPLE_RATE) - self.stats.starved * FRAMES
 
     # -- the sound card's callback ----------------------------------------------------------
 

@@ -20,7 +20,6 @@ from ensemble.events import ARTICULATION, Phrase, TimedNote
 from ensemble.midi import ports
 from ensemble.midi.sender import ALL_NOTES_OFF, MidiSender
 from ensemble.outputs.base import Output
-from ensemble.realtime import prepare_interpreter
 
 PULSES_PER_BEAT = 24
 WATCH_INTERVAL = 1.0  # seconds between checks that the port is still there
@@ -51,37 +50,40 @@ class MidiOutput(Output):
         if self.port_wanted is None:
             self._port = ports.open_port(self._midi, None)  # our own virtual port: it cannot vanish
         else:
-            self._directory = ports.PortDirectory(self._midi)  # no MIDI system: an error, here
-            names = self._directory.names()
+            directory = self._directory = ports.PortDirectory(self._midi)  # no MIDI system: an error, here
+            names = directory.names()
             try:
                 self._port_name = ports.resolve(self.port_wanted, names)
                 self._port = ports.open_port(self._midi, self._port_name)
             except UserError as error:  # not there (yet): play on and wait for it
                 self._lost.set()
                 self.report(f"{str(error).removeprefix('midi: ')}; playing on, and waiting for it")
-            self._watcher = threading.Thread(target=self._watch, name="midi-watch", daemon=True)
+            self._watcher = threading.Thread(target=self._watch, args=(self.port_wanted, directory),
+                                             name="midi-watch", daemon=True)
             self._watcher.start()
-        prepare_interpreter()  # the GIL within reach of the time-critical thread
         self.sender = MidiSender(clock, self._send, self._port_failed)
         self.sender.start()
 
     def phrase(self, phrase: Phrase, start: float) -> None:
-        assert self.sender is not None
+        sender = self.sender
+        if sender is None:
+            return  # not open: nothing to send on
         playing = {part.sound.channel - 1 for part in phrase.parts}
         for channel in sorted(self._channels - playing):  # muted, killed or moved: nothing may hang
             reset = mido.Message("control_change", channel=channel, control=ALL_NOTES_OFF)
-            self.sender.schedule(start, reset)
+            sender.schedule(start, reset)
         self._channels = playing
         for part in phrase.parts:
             program, channel = part.sound.program, part.sound.channel - 1
             if program is not None and self._programs.get(channel) != program:
                 self._programs[channel] = program
-                self.sender.schedule(start, mido.Message("program_change", channel=channel, program=program))
+                sender.schedule(start, mido.Message("program_change", channel=channel, program=program))
         if self.clock_out:
-            self._clock_pulses(phrase, start)
+            self._clock_pulses(sender, phrase, start)
 
     def note(self, note: TimedNote) -> None:
-        assert self.sender is not None
+        if self.sender is None:
+            return  # not open: nothing to send on
         event, channel = note.event, note.event.sound.channel - 1
         self.sender.schedule(note.due, mido.Message("note_on", channel=channel, note=event.note,
                                                     velocity=event.velocity))
@@ -107,14 +109,13 @@ class MidiOutput(Output):
             # to leave was seen to garble them.
             self._directory.close()
 
-    def _clock_pulses(self, phrase: Phrase, start: float) -> None:
-        assert self.sender is not None
+    def _clock_pulses(self, sender: MidiSender, phrase: Phrase, start: float) -> None:
         if not self._started_clock:
             self._started_clock = True
-            self.sender.schedule(start, mido.Message("start"))
+            sender.schedule(start, mido.Message("start"))
         pulse = 60.0 / phrase.tempo / PULSES_PER_BEAT
         for index in range(round(phrase.beats * PULSES_PER_BEAT)):
-            self.sender.schedule(start + index * pulse, mido.Message("clock"))
+            sender.schedule(start + index * pulse, mido.Message("clock"))
 
     # -- the port coming and going ------------------------------------------------------------
 
@@ -128,11 +129,10 @@ class MidiOutput(Output):
             self._lost.set()
             self.report(f"lost port {self._port_name or ports.VIRTUAL_PORT} ({error}); the others play on")
 
-    def _watch(self) -> None:
-        assert self.port_wanted is not None
+    def _watch(self, wanted: str, directory: ports.PortDirectory) -> None:
         while not self._closing.wait(WATCH_INTERVAL):
             try:  # any failure here means the port, or the MIDI system with it, is gone
-                found: str | None = ports.resolve(self.port_wanted, self._directory.names())
+                found: str | None = ports.resolve(wanted, directory.names())
             except Exception:
                 found = None
             if found is None and not self._lost.is_set():

@@ -35,6 +35,23 @@ def load_synthdefs() -> list[bytes]:
     return [path.read_bytes() for path in sorted((bundled("patches") / "supercollider").glob("*.scsyndef"))]
 
 
+def note_bundle(note: TimedNote, node: int, level: float, unix_due: float, latency: float) -> bytes:
+    """The OSC bundle that plays `note` as synth `node` at `unix_due + latency` (Unix seconds).
+
+    `level` is one voice's share of the mix; the note's sound and velocity scale it.
+    """
+    event, sound = note.event, note.event.sound
+    builder = OscMessageBuilder(address="/s_new")
+    for arg in (f"ensemble_{sound.voice}", node, ADD_TO_HEAD, GROUP,
+                "freq", midi_to_hz(event.note), "amp", level * sound.amp * event.velocity / 127,
+                "pan", sound.pan, "attack", ATTACK, "release", max(0.01, note.duration * 0.9),
+                "cutoff", sound.cutoff):
+        builder.add_arg(arg)
+    bundle = OscBundleBuilder(unix_due + latency)  # python-osc adds the NTP epoch
+    bundle.add_content(builder.build())
+    return bundle.build().dgram
+
+
 class SuperColliderOutput(Output):
     name = "sc"
 
@@ -61,20 +78,13 @@ class SuperColliderOutput(Output):
         self._level = LEVEL / math.sqrt(max(1, len(phrase.parts)))
 
     def note(self, note: TimedNote) -> None:
-        assert self._connection is not None
+        if self._connection is None:
+            return  # not open (or closed already): nothing to play on
         if not self._connection.ready.is_set():
             self.dropped += 1
             return
-        event, sound = note.event, note.event.sound
-        builder = OscMessageBuilder(address="/s_new")
-        for arg in (f"ensemble_{sound.voice}", self.nodes.allocate(), ADD_TO_HEAD, GROUP,
-                    "freq", midi_to_hz(event.note), "amp", self._level * sound.amp * event.velocity / 127,
-                    "pan", sound.pan, "attack", ATTACK, "release", max(0.01, note.duration * 0.9),
-                    "cutoff", sound.cutoff):
-            builder.add_arg(arg)
-        bundle = OscBundleBuilder(self._clock.unix(note.due) + self.latency)  # python-osc adds the NTP epoch
-        bundle.add_content(builder.build())
-        if self._connection.send(bundle.build().dgram):
+        at = self._clock.unix(note.due)
+        if self._connection.send(note_bundle(note, self.nodes.allocate(), self._level, at, self.latency)):
             self.sent += 1
         else:
             self.dropped += 1

@@ -7,8 +7,8 @@ from support.audio_analysis import dominant_midi
 from ensemble.errors import UserError
 from ensemble.glicol.engine import BLOCK, SAMPLE_RATE, GlicolEngine
 from ensemble.glicol.program import chain, load_voices, parse_voice
-from ensemble.hyperparams import VOICES
 from ensemble.melody import REST
+from ensemble.voicing import VOICES
 
 
 def test_every_voice_the_agents_can_choose_has_a_template():

@@ -1,11 +1,11 @@
 import numpy as np
 
-from ensemble.hyperparams import Hyperparameters
 from ensemble.learning.qlearning import QBank
+from ensemble.learning.settings import LearningSettings
 from ensemble.melody import REST, Melody
 
 TARGET = np.array([Melody.parse("C4 E4 G4 E4 C4").notes])
-CHROMATIC = Hyperparameters().changed({"palette": "chromatic:C4-B4", "rests": "off"})
+CHROMATIC = LearningSettings().changed({"palette": "chromatic:C4-B4", "rests": "off"})
 
 
 def _learn(hyper, attempts=60, seed=0):
@@ -22,8 +22,8 @@ def test_an_agent_learns_the_target():
 
 
 def test_played_notes_come_from_the_palette():
-    _, history = _learn(Hyperparameters().changed({"palette": "pentatonic:C4-C5", "epsilon": "1"}), 30)
-    allowed = set(Hyperparameters().changed({"palette": "pentatonic:C4-C5"}).actions)
+    _, history = _learn(LearningSettings().changed({"palette": "pentatonic:C4-C5", "epsilon": "1"}), 30)
+    allowed = set(LearningSettings().changed({"palette": "pentatonic:C4-C5"}).actions)
     assert set(np.concatenate(history).ravel().tolist()) <= allowed
 
 
@@ -63,7 +63,7 @@ def test_a_new_palette_keeps_what_still_fits():
 
 def test_optimistic_init_starts_high():
     bank = QBank(3, np.random.default_rng(0))
-    bank.add(Hyperparameters().changed({"init": "optimistic"}))
+    bank.add(LearningSettings().changed({"init": "optimistic"}))
     assert np.allclose(bank.q[0][:, : bank.n_actions[0]], 1.0)
 
 

@@ -9,8 +9,8 @@ import pytest
 from support.audio_analysis import dominant_midi, read_wav
 
 from ensemble.melody import Melody
+from ensemble.performance.offline import render_script
 from ensemble.performance.script import parse_script
-from ensemble.performance.sources import render_script
 
 pytestmark = pytest.mark.usefixtures("glicol")
 
@@ -19,7 +19,7 @@ SIXTEEN = "C4 D4 E4 F4 G4 A4 B4 C5 B4 G4 E4 C4 D4 Gb4 A4 Db4"  # no `#`: it star
 
 
 def _render(text, path):
-    return render_script(parse_script(text), path, seed=5, show_progress=False, on_message=pytest.fail)
+    return render_script(parse_script(text), path, seed=5, show_progress=False)
 
 
 def _heard_in_last_phrase(result, path, steps):
@@ -74,7 +74,7 @@ def test_the_bundled_performance_by_ear_travels_down_a_chain_of_listeners(tmp_pa
 
     text = (bundled("performances") / "by_ear.ens").read_text()
     result = render_script(parse_script(text, "by_ear.ens"), tmp_path / "by_ear.wav", seed=3,
-                           show_progress=False, on_message=pytest.fail)
+                           show_progress=False)
     last = result.session.history.attempts[-5:]
     for agent in ("a1", "a2"):  # only ever rewarded by ear
         mine = [a for phrase in last for a in phrase if a.agent == agent]

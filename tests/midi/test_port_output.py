@@ -10,12 +10,14 @@ import mido
 import pytest
 import rtmidi
 from support.listener import Listener
+from support.messages import captured
 from support.waiting import join
 
 from ensemble.clock import RealtimeClock
 from ensemble.conductor import Conductor
 from ensemble.midi.port_output import MidiOutput
-from ensemble.performance.script import parse_script, script_phrases
+from ensemble.performance.script import parse_script
+from ensemble.performance.sources import script_source
 from ensemble.session import Session
 
 SCRIPT = """tempo 140
@@ -75,17 +77,17 @@ class Synth:
 
 
 def _perform(midi, phrases, during=None, lookahead=0.1):
-    messages = []
     session = Session(seed=0)
     listener = Listener()
     lines = parse_script(SCRIPT.format(phrases=phrases))
-    conductor = Conductor(script_phrases(lines, session), session.tempo, [midi, listener], RealtimeClock(),
-                          lookahead=lookahead, on_message=messages.append)
-    thread = threading.Thread(target=conductor.run, daemon=True)  # a hung one must not hold pytest
-    thread.start()
-    if during:
-        during(conductor)
-    join(thread, 60, "the performance")
+    conductor = Conductor(script_source(lines, 0, "test").play(session), session.tempo, [midi, listener],
+                          RealtimeClock(), lookahead=lookahead)
+    with captured() as messages:
+        thread = threading.Thread(target=conductor.run, daemon=True)  # a hung one must not hold pytest
+        thread.start()
+        if during:
+            during(conductor)
+        join(thread, 60, "the performance")
     time.sleep(0.1)  # the last messages cross JACK's next period
     return listener.notes, messages
 

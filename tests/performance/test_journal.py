@@ -7,13 +7,15 @@ import subprocess
 import sys
 
 import pytest
+from support.messages import captured
 from support.waiting import wait_for_line
 
 from ensemble import commands as cmd
 from ensemble.errors import UserError
-from ensemble.performance.journal import FORMAT, JournalWriter, journal_phrases, read_journal
+from ensemble.performance.journal import FORMAT, Recorder, read_journal
+from ensemble.performance.offline import render, render_script
 from ensemble.performance.script import parse_script
-from ensemble.performance.sources import journal_performance, render, render_script
+from ensemble.performance.sources import journal_source, script_source
 from ensemble.session import Session
 
 SCRIPT = ("tempo 180\nstep 0.5\nseed C4 E4 G4 C5\nspawn 3\nwait 4\n"
@@ -23,10 +25,11 @@ SCRIPT = ("tempo 180\nstep 0.5\nseed C4 E4 G4 C5\nspawn 3\nwait 4\n"
 def _typed_performance(path):
     """A performance driven through the session as the REPL drives it, recorded as it goes."""
     session = Session(seed=5)
+    recorder = Recorder(session)  # observes from the start, as the runner's does
     for line in ("tempo 180", "step 0.5", "seed C4 E4 G4 C5", "spawn 3"):
         session.submit(cmd.parse_command(line))
     session.next_phrase()
-    journal = JournalWriter(path, session, ["glicol"])  # started after the first phrase: still complete
+    journal = recorder.start(path, ["glicol"])  # started after the first phrase: still complete
     for _ in range(3):
         session.next_phrase()
     session.submit(cmd.parse_command("set a1 voice=square alpha=0.9"))
@@ -43,7 +46,9 @@ def test_a_replay_makes_the_same_attempts(tmp_path):
     journal = read_journal(tmp_path / "p.jsonl")
     assert journal.phrases == 8 and journal.warnings == []
     replay = Session(seed=journal.seed)
-    phrases = list(journal_phrases(journal, replay, on_message=pytest.fail))
+    with captured() as messages:
+        phrases = list(journal_source(journal).play(replay))
+    assert messages == []
     assert [[a.played for a in p] for p in replay.history.attempts] == \
            [[a.played for a in p] for p in original.history.attempts]
     assert [part.agent for part in phrases[-1].parts] == ["a0", "a1"]  # a2 was muted
@@ -52,9 +57,15 @@ def test_a_replay_makes_the_same_attempts(tmp_path):
 def test_rendering_a_journal_gives_the_bytes_of_rendering_its_script(tmp_path):
     script = render_script(parse_script(SCRIPT), tmp_path / "script.wav", seed=5, show_progress=False)
     journal_path = tmp_path / "p.jsonl"
-    JournalWriter(journal_path, script.session, ["wav"]).close()  # the log of a finished session
-    replayed = render(journal_performance(read_journal(journal_path)), tmp_path / "journal.wav",
-                      show_progress=False, on_message=pytest.fail)
+    session = Session(seed=5)
+    recorder = Recorder(session)
+    for _ in script_source(parse_script(SCRIPT), 5, "script").play(session):
+        pass
+    recorder.start(journal_path, ["wav"]).close()  # the log of a finished session
+    with captured() as messages:
+        replayed = render(journal_source(read_journal(journal_path)), tmp_path / "journal.wav",
+                          show_progress=False)
+    assert messages.warnings() == []
     digest = [hashlib.sha256(r.path.read_bytes()).hexdigest() for r in (script, replayed)]
     assert digest[0] == digest[1]
 
@@ -65,8 +76,8 @@ def test_a_replay_that_diverges_says_where(tmp_path):
     header = json.loads(lines[0])
     header["seed"] = 6  # another seed: other attempts
     (tmp_path / "p.jsonl").write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
-    messages = []
-    list(journal_phrases(read_journal(tmp_path / "p.jsonl"), Session(seed=6), messages.append))
+    with captured() as messages:
+        list(journal_source(read_journal(tmp_path / "p.jsonl")).play(Session(seed=6)))
     assert messages == [f"{tmp_path / 'p.jsonl'}: the replay diverges from the recording at phrase 1"]
 
 
@@ -74,10 +85,10 @@ RECORDER = """
 import sys, time
 from pathlib import Path
 from ensemble import commands as cmd
-from ensemble.performance.journal import JournalWriter
+from ensemble.performance.journal import Recorder
 from ensemble.session import Session
 session = Session(seed=3)
-JournalWriter(Path(sys.argv[1]), session, ["glicol"])
+Recorder(session).start(Path(sys.argv[1]), ["glicol"])
 for line in ("spawn 2", "seed C4 D4 E4 F4"):
     session.submit(cmd.parse_command(line))
 phrase = 0
@@ -105,8 +116,8 @@ def test_a_recording_killed_mid_performance_replays_up_to_its_last_line(tmp_path
     complete = [json.loads(line) for line in lines[: len(lines) - (1 if journal.warnings else 0)]]
     assert journal.phrases == sum("checksum" in line for line in complete) >= 40
     replay = Session(seed=journal.seed)
-    messages = []
-    assert len(list(journal_phrases(journal, replay, messages.append))) == journal.phrases
+    with captured() as messages:
+        assert len(list(journal_source(journal).play(replay))) == journal.phrases
     assert messages == []  # every phrase it kept replays exactly
 
 
@@ -174,7 +185,7 @@ def test_recording_through_the_repl_stage(tmp_path):
     from ensemble.clock import VirtualClock
     from ensemble.stage import Stage
 
-    stage = Stage([], VirtualClock(), on_message=lambda m: None)
+    stage = Stage([], VirtualClock())
     assert stage.type(f"record on {tmp_path / 'r.jsonl'}").startswith("recording to ")
     assert stage.type("record on").startswith("already recording")
     stage.session.submit(cmd.Spawn(1))

@@ -8,8 +8,8 @@ from support.audio_analysis import dominant_midi, read_wav
 
 from ensemble.errors import UserError
 from ensemble.melody import Melody
+from ensemble.performance.offline import render_script
 from ensemble.performance.script import parse_script
-from ensemble.performance.sources import render_script
 
 pytestmark = pytest.mark.usefixtures("glicol")
 
@@ -25,7 +25,7 @@ wait 40
 
 
 def _render(text, path, seed=0):
-    return render_script(parse_script(text), path, seed=seed, show_progress=False, on_message=pytest.fail)
+    return render_script(parse_script(text), path, seed=seed, show_progress=False)
 
 
 def test_after_convergence_the_last_phrase_plays_the_seed_at_the_right_times(tmp_path):

@@ -9,12 +9,14 @@ import numpy as np
 import pytest
 from support.audio_analysis import dominant_midi, read_wav
 from support.listener import Listener
+from support.messages import captured
 from support.services import ServerRecording
 from support.waiting import join
 
 from ensemble.clock import RealtimeClock
 from ensemble.conductor import Conductor
-from ensemble.performance.script import parse_script, script_phrases
+from ensemble.performance.script import parse_script
+from ensemble.performance.sources import script_source
 from ensemble.session import Session
 from ensemble.supercollider.connection import GROUP
 from ensemble.supercollider.server_output import SuperColliderOutput
@@ -35,18 +37,18 @@ wait {phrases}
 
 
 def _perform(sc, phrases, lookahead=0.1, during=None, tempo=120):
-    messages = []
     session = Session(seed=0)
     listener = Listener()
     clock = RealtimeClock()
-    phrases_played = script_phrases(parse_script(SCRIPT.format(phrases=phrases, tempo=tempo)), session)
-    conductor = Conductor(phrases_played, session.tempo, [sc, listener], clock, lookahead=lookahead,
-                          on_message=messages.append)
-    thread = threading.Thread(target=conductor.run, daemon=True)  # a hung one must not hold pytest
-    thread.start()
-    if during:
-        during(conductor)
-    join(thread, 120, "the performance")
+    script = parse_script(SCRIPT.format(phrases=phrases, tempo=tempo))
+    phrases_played = script_source(script, 0, "test").play(session)
+    conductor = Conductor(phrases_played, session.tempo, [sc, listener], clock, lookahead=lookahead)
+    with captured() as messages:
+        thread = threading.Thread(target=conductor.run, daemon=True)  # a hung one must not hold pytest
+        thread.start()
+        if during:
+            during(conductor)
+        join(thread, 120, "the performance")
     return listener.notes, messages, clock
 
 

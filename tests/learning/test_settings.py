@@ -1,16 +1,16 @@
 import pytest
 
 from ensemble.errors import UserError
-from ensemble.hyperparams import Hyperparameters
+from ensemble.learning.settings import LearningSettings
 from ensemble.melody import REST
 
 
 def test_changes_are_parsed_and_validated():
-    changed = Hyperparameters().changed({"alpha": "0.9", "reward": "near", "practice": "3",
-                                         "palette": "chromatic:C4-B4", "rests": "off"})
+    changed = LearningSettings().changed({"alpha": "0.9", "reward": "near", "practice": "3",
+                                          "palette": "chromatic:C4-B4", "rests": "off"})
     assert (changed.alpha, changed.reward, changed.practice) == (0.9, "near", 3)
     assert changed.actions == tuple(range(60, 72))
-    assert REST in Hyperparameters().actions
+    assert REST in LearningSettings().actions
 
 
 @pytest.mark.parametrize(("key", "value", "message"), [
@@ -21,16 +21,16 @@ def test_changes_are_parsed_and_validated():
     ("reward", "loud", "exact | near | pitchclass"),
     ("init", "random", "zero | optimistic"),
     ("palette", "major:C4", "needs a range"),
-    ("wobble", "1", "unknown hyperparameter 'wobble'"),
+    ("wobble", "1", "unknown setting 'wobble'"),
     ("alpha", "nan", "from 0 to 1"),
 ])
 def test_bad_values_name_the_allowed_range(key, value, message):
     with pytest.raises(UserError, match=message.replace("|", r"\|")):
-        Hyperparameters().changed({key: value})
+        LearningSettings().changed({key: value})
 
 
 def test_a_failed_change_changes_nothing():
-    original = Hyperparameters()
+    original = LearningSettings()
     with pytest.raises(UserError):
         original.changed({"alpha": "0.1", "epsilon": "7"})
     assert original.alpha == 0.5

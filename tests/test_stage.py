@@ -1,0 +1,68 @@
+"""The stage without a terminal: what the REPL shows is read from snapshots, never the live chain."""
+
+import threading
+
+from ensemble import commands as cmd
+from ensemble.clock import VirtualClock
+from ensemble.stage import Stage
+
+READS = 20_000
+
+
+def test_toolbar_and_status_survive_spawn_and_kill_churn_on_the_composing_thread():
+    stage = Stage([], VirtualClock())
+    session = stage.session
+    session.submit(cmd.Spawn(4))
+    session.next_phrase()
+    done = threading.Event()
+    composed = []
+
+    def churn():  # what the conductor's thread does while the performer watches
+        number = 4
+        while not done.is_set():
+            session.submit(cmd.Spawn(3))
+            session.submit(cmd.Kill(f"a{number - 4}"))
+            session.submit(cmd.Kill(f"a{number - 3}"))
+            number += 3
+            session.next_phrase()
+            composed.append(1)
+
+    composer = threading.Thread(target=churn)
+    composer.start()
+    errors = []
+    try:
+        for _ in range(READS // 2):
+            for read in (stage.toolbar, stage.status):
+                try:
+                    read()
+                except Exception as error:
+                    errors.append(error)
+            stage.context()
+    finally:
+        done.set()
+        composer.join(timeout=30)
+    assert not composer.is_alive()
+    assert errors == []
+    assert len(composed) > 50  # the chain really changed under the readers
+
+
+def test_status_and_toolbar_show_the_agents():
+    stage = Stage([], VirtualClock())
+    for line in ("spawn 2", "mute a1", "set a0 alpha=0.9"):
+        stage.session.submit(cmd.parse_command(line))
+    stage.session.next_phrase()
+    status = stage.status().splitlines()
+    assert status[0].split()[:3] == ["agent", "copies", "last"]
+    assert status[1].split()[:2] == ["a0", "seed"] and "alpha=0.9" in status[1]
+    assert "muted" in status[2]
+    assert stage.toolbar().startswith("120 bpm | phrase 0 | a0 ") and "a1m" in stage.toolbar()
+
+
+def test_typed_agent_names_are_checked_against_the_agents_there_will_be():
+    stage = Stage([], VirtualClock())
+    assert stage.type("spawn 2").startswith("spawn 2: at phrase 1")
+    assert stage.type("mute a1").startswith("mute a1: at phrase 1")  # a1 is on its way
+    assert stage.type("kill a5") == "no agent 'a5' (agents: a0, a1)"
+    assert stage.type("status") == "no agents yet: spawn some"
+    assert stage.type("wait 2").startswith("'wait' is for scripts")
+    assert "set AGENT|all KEY=VALUE" in stage.type("help") and "alpha:" in stage.type("help set")
