@@ -1,6 +1,6 @@
 """Learning throughput: agent-attempts per second, QBank vs. a plain-Python reference.
 
-64 agents on a 16-step melody, default hyperparameters, every agent active and every agent
+64 agents on a 16-step melody, default learning settings, every agent active and every agent
 copying the seed (so the targets are fixed and only learning is timed, not the chain).
 Measurements are interleaved and repeated; the medians are reported.
 """

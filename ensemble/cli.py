@@ -61,10 +61,11 @@ def _play(args: argparse.Namespace) -> int:
     from ensemble.realtime import prepare_interpreter
 
     source = load_source(Path(args.script), args.seed)
-    runner = Runner(source, _outputs(args), RealtimeClock(), lookahead=args.lookahead)
+    # A live performance: once the outputs are open, their time-critical threads get the GIL soon.
+    runner = Runner(source, _outputs(args), RealtimeClock(), lookahead=args.lookahead,
+                    when_open=prepare_interpreter)
     if args.record:
         runner.record(Path(args.record))
-    prepare_interpreter()  # a live performance: the time-critical threads get the GIL soon
     try:
         runner.run()
     except KeyboardInterrupt:
@@ -104,9 +105,10 @@ def _repl(args: argparse.Namespace) -> int:
     from ensemble.repl import run_repl
     from ensemble.stage import Stage
 
+    # A live performance: once the outputs are open, their time-critical threads get the GIL soon.
     stage = Stage(_outputs(args), RealtimeClock(), seed=args.seed or 0, lookahead=args.lookahead,
-                  make_output=partial(make_output, options=_live_options(args)))
-    prepare_interpreter()  # a live performance: the time-critical threads get the GIL soon
+                  make_output=partial(make_output, options=_live_options(args)),
+                  when_open=prepare_interpreter)
     run_repl(stage, midi_ports=lambda: ports.output_names(ports.backend(args.midi_backend)), vi_mode=args.vi)
     return 0
 

@@ -19,6 +19,10 @@ class Clock(Protocol):
         """Wait until `when`; False if `stop` was set first."""
         ...
 
+    def unix(self, when: float) -> float:
+        """The Unix time of an instant on this clock's time line (for OSC time tags)."""
+        ...
+
 
 class RealtimeClock:
     """`time.monotonic()`: sleeps on an event, so that stopping wakes it at once."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ensemble.clock import Clock
@@ -39,12 +39,13 @@ class Timing:
 
 class Conductor:
     def __init__(self, phrases: Iterable[Phrase], tempo: TempoMap, outputs: list[Output], clock: Clock,
-                 lookahead: float = DEFAULT_LOOKAHEAD) -> None:
+                 lookahead: float = DEFAULT_LOOKAHEAD, when_open: Callable[[], None] = lambda: None) -> None:
         self.phrases = phrases
         self.tempo = tempo
         self.outputs = outputs
         self.clock = clock
         self.lookahead = lookahead
+        self.when_open = when_open  # once the outputs are open, before beat 0 (e.g. real-time tuning)
         self.timing = Timing()
         self.origin = 0.0  # clock time of beat 0
         self.phrases_played = 0
@@ -69,6 +70,7 @@ class Conductor:
 
     def run(self) -> None:
         self._open_outputs()
+        self.when_open()
         try:
             self._play()
         finally:

@@ -54,9 +54,9 @@ def figure(journal: Journal, session: Session) -> Any:
     curves.legend(loc="lower right", fontsize=7, ncol=max(1, len(names) // 8))
 
     step = 0
-    for phrase in session.history.attempts:
-        width = max((len(a.played) for a in phrase), default=0)
-        for attempt in phrase:
+    for attempts in session.history.attempts:
+        width = max((len(a.played) for a in attempts), default=0)
+        for attempt in attempts:
             if attempt.heard and attempt.agent in colours:
                 for offset, note in enumerate(attempt.played):
                     if note != REST:

@@ -69,7 +69,7 @@ def run_repl(stage: Stage, midi_ports: Callable[[], list[str]] = lambda: [], vi_
             ports = []
         return stage.context([*FORMS, *ports])
 
-    prompt = PromptSession(
+    prompt: PromptSession[str] = PromptSession(
         history=FileHistory(str(history or history_path())),
         completer=CommandCompleter(context),
         bottom_toolbar=stage.toolbar, refresh_interval=0.5, vi_mode=vi_mode, **prompt_options)

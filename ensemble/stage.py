@@ -44,9 +44,9 @@ class Stage:
     def __init__(self, outputs: list[Output], clock: Clock, seed: int = 0,
                  lookahead: float = DEFAULT_LOOKAHEAD,
                  make_output: Callable[[str], Output] = destinations.make_output,
-                 ear: Callable[[], Ear] | None = None) -> None:
+                 ear: Callable[[], Ear] | None = None, when_open: Callable[[], None] = lambda: None) -> None:
         options: dict[str, Any] = {} if ear is None else {"ear": ear}
-        self.runner = Runner(typed_source(seed), outputs, clock, lookahead, **options)
+        self.runner = Runner(typed_source(seed), outputs, clock, lookahead, when_open=when_open, **options)
         self.session = self.runner.session
         self.conductor = self.runner.conductor
         self.clock = clock

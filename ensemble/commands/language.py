@@ -37,8 +37,13 @@ class Context:
 class Kind(Protocol):
     """How one argument is read from words, written back, and offered for completion."""
 
-    metavar: str
-    variadic: bool  # takes every remaining word
+    @property
+    def metavar(self) -> str: ...
+
+    @property
+    def variadic(self) -> bool:
+        """Whether it takes every remaining word."""
+        ...
 
     def parse(self, words: list[str]) -> Any:
         """One word (or all the rest, when variadic) -> the value. Raises UserError."""

@@ -50,8 +50,9 @@ class CopyMelodyEnv(gymnasium.Env[int, int]):
         if ear is None and self.reward_kind == "listen":
             ear = Ear()  # the Glicol engine renders what a listening reward compares
         self.ear = ear
-        self.action_space = spaces.Discrete(len(self.actions))
-        self.observation_space = spaces.Discrete(len(self.melody) + 1)
+        # Gymnasium types Discrete by numpy's integer, its Env by the plain int it also accepts.
+        self.action_space = spaces.Discrete(len(self.actions))  # type: ignore[assignment]
+        self.observation_space = spaces.Discrete(len(self.melody) + 1)  # type: ignore[assignment]
         self._position = 0
         self._played: list[int] = []
 

@@ -85,6 +85,7 @@ class GlicolEngine:
         self.bpm = 120.0
         self.last_good: str = ""
         self.restarts = 0  # instances replaced after a trap or a broken graph
+        self._restarted = False
         self._pending: str | None = None
         self._start()
 
@@ -167,7 +168,8 @@ class GlicolEngine:
         code, self._pending = self._pending, None
         kind = int(self._result_view[0])
         if kind == 0:
-            self.last_good = code
+            if code is not None:  # a block with no update parsed nothing new
+                self.last_good = code
             return
         text = bytes(self._result_view[2:]).split(b"\0", 1)[0].decode("utf-8", "replace")
         self.on_message(f"glicol: {_ERROR_KINDS.get(kind, f'error {kind}')}: {text.strip()}")

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Callable
+from typing import Any
 
 import wasmtime
 
+_ffi: Any
 try:
     from wasmtime import _ffi
 except ImportError:  # pragma: no cover - depends on the wasmtime release
