@@ -13,11 +13,12 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol, TypeVar
+from typing import Protocol
 
 import numpy as np
 
 from ensemble import commands as cmd
+from ensemble.commands.language import Handlers
 from ensemble.errors import UserError
 from ensemble.events import Part, Phrase
 from ensemble.learning.chain import SEED, Attempt, Chain, agent_name, agent_number
@@ -65,22 +66,11 @@ class History:
         return found[:count][::-1]
 
 
-C = TypeVar("C", bound=cmd.Command)
-_HANDLERS: dict[type[cmd.Command], Callable[[Session, Any], None]] = {}
-
-
-def handles(kind: type[C]) -> Callable[[Callable[[Session, C], None]], Callable[[Session, C], None]]:
-    """Register a Session method as the handler of one kind of performance command."""
-
-    def register(handler: Callable[[Session, C], None]) -> Callable[[Session, C], None]:
-        _HANDLERS[kind] = handler
-        return handler
-
-    return register
+handles: Handlers[Session] = Handlers()  # one handler per performance command
 
 
 def is_performance_command(command: cmd.Command) -> bool:
-    return type(command) in _HANDLERS
+    return type(command) in handles
 
 
 class Session:
@@ -186,7 +176,7 @@ class Session:
 
     def apply(self, command: cmd.Command) -> None:
         """Apply one command now. Raises UserError, having changed nothing, when it cannot."""
-        handler = _HANDLERS.get(type(command))
+        handler = handles.get(type(command))
         if handler is None:
             raise UserError(f"'{command}' is for the REPL; a script cannot use it")
         handler(self, command)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from ensemble import commands as cmd
 from ensemble.clock import Clock
+from ensemble.commands.language import Handlers
 from ensemble.conductor import DEFAULT_LOOKAHEAD
 from ensemble.errors import UserError
 from ensemble.melody import note_name
@@ -26,18 +27,7 @@ from ensemble.report import sparkline
 from ensemble.session import RECENT, Ear, is_performance_command
 from ensemble.snapshot import Snapshot
 
-C = TypeVar("C", bound=cmd.Command)
-_HANDLERS: dict[type[cmd.Command], Callable[[Stage, Any], str]] = {}
-
-
-def handles(kind: type[C]) -> Callable[[Callable[[Stage, C], str]], Callable[[Stage, C], str]]:
-    """Register a Stage method as the handler of one REPL-only command."""
-
-    def register(handler: Callable[[Stage, C], str]) -> Callable[[Stage, C], str]:
-        _HANDLERS[kind] = handler
-        return handler
-
-    return register
+handles: Handlers[Stage] = Handlers()  # one handler per REPL-only command, answered at once
 
 
 class Stage:
@@ -78,7 +68,7 @@ class Stage:
             command = cmd.parse_command(line, cmd.Where.REPL)
             if command is None:
                 return ""
-            handler = _HANDLERS.get(type(command))
+            handler = handles.get(type(command))
             return handler(self, command) if handler else self._perform(command)
         except UserError as error:
             return str(error)

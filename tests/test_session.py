@@ -60,7 +60,7 @@ def test_wait_belongs_to_scripts():
 def test_every_performance_command_has_a_handler_and_no_other_does():
     for name, declared in cmd.COMMANDS.items():
         allowed_in_journals = bool(declared.where & cmd.Where.JOURNAL)
-        assert (declared in session_module._HANDLERS) == allowed_in_journals, name
+        assert (declared in session_module.handles) == allowed_in_journals, name
 
 
 def test_a_rehearsal_names_the_line_that_fails():

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ensemble.commands.language import Context, hint
+from ensemble.commands.language import Context
 from ensemble.errors import UserError
+from ensemble.hints import hint
 from ensemble.learning.settings import LEARNING
 from ensemble.melody import SCALES, Melody
 from ensemble.values import Spec, parse_value
@@ -23,7 +24,7 @@ def _offer(word: str, options: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 class _Single:
-    """A kind that takes exactly one word."""
+    """A kind that takes exactly one word (unless it says it is variadic): what most kinds share."""
 
     metavar = "VALUE"
     variadic = False
@@ -162,7 +163,7 @@ class Destination(_Single):
         return _offer(word, [(spec, "output") for spec in context.outputs])
 
 
-class Notes:
+class Notes(_Single):
     """The rest of the line as a melody."""
 
     metavar = "NOTE"
@@ -171,17 +172,8 @@ class Notes:
     def parse(self, words: list[str]) -> Melody:
         return Melody.parse(words)
 
-    def format(self, value: Any) -> str:
-        return str(value)
 
-    def complete(self, word: str, context: Context) -> list[tuple[str, str]]:
-        return []
-
-    def agents(self, value: Any) -> list[str]:
-        return []
-
-
-class Settings:
+class Settings(_Single):
     """The rest of the line as KEY=VALUE pairs of learning and voice settings, checked now."""
 
     metavar = "KEY=VALUE"
@@ -212,6 +204,3 @@ class Settings:
         if key == "palette":
             return _offer(word, [(f"palette={scale}:", "SCALE:LOW-HIGH") for scale in SCALES])
         return _offer(word, [(f"{key}={option}", "") for option in spec.choices])
-
-    def agents(self, value: Any) -> list[str]:
-        return []

@@ -9,11 +9,12 @@ command is allowed (scripts, journals, the REPL).
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import MISSING, Field, dataclass, field, fields
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from ensemble.errors import UserError
+from ensemble.hints import hint
 
 
 class Where(enum.Flag):
@@ -111,6 +112,9 @@ class Command:
 
 COMMANDS: dict[str, type[Command]] = {}
 C = TypeVar("C", bound=type[Command])
+C2 = TypeVar("C2", bound=Command)
+H = TypeVar("H")  # whoever handles: the session, the stage
+R = TypeVar("R")
 
 
 def command(help: str, where: Where = PERFORMANCE, not_here: str = "") -> Callable[[C], C]:
@@ -129,6 +133,31 @@ def command(help: str, where: Where = PERFORMANCE, not_here: str = "") -> Callab
 def _arg(declared: Field[Any]) -> Arg:
     optional = declared.default is not MISSING
     return Arg(declared.name, declared.metadata["kind"], optional, declared.default if optional else None)
+
+
+class Handlers(Generic[H]):
+    """A table from kinds of command to the methods that handle them, filled by decorating:
+
+        handles = Handlers()
+        @handles(Seed)
+        def _seed(self, command: Seed) -> None: ...
+    """
+
+    def __init__(self) -> None:
+        self.table: dict[type[Command], Callable[[H, Any], Any]] = {}
+
+    def __call__(self, kind: type[C2]) -> Callable[[Callable[[H, C2], R]], Callable[[H, C2], R]]:
+        def register(handler: Callable[[H, C2], R]) -> Callable[[H, C2], R]:
+            self.table[kind] = handler
+            return handler
+
+        return register
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self.table
+
+    def get(self, kind: type[Command]) -> Callable[[H, Any], Any] | None:
+        return self.table.get(kind)
 
 
 def strip_comment(line: str) -> str:
@@ -166,29 +195,3 @@ def _build(declared: type[Command], words: list[str]) -> Command:
     if position < len(words):
         raise UserError(f"usage: {declared.usage()}")
     return declared(**values)
-
-
-def distance(a: str, b: str) -> int:
-    """Edits between two words: insert, delete, change, or swap two neighbours (a common typo)."""
-    rows = [list(range(len(b) + 1))] + [[i] + [0] * len(b) for i in range(1, len(a) + 1)]
-    for i in range(1, len(a) + 1):
-        for j in range(1, len(b) + 1):
-            changed = rows[i - 1][j - 1] + (a[i - 1] != b[j - 1])
-            rows[i][j] = min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, changed)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                rows[i][j] = min(rows[i][j], rows[i - 2][j - 2] + 1)
-    return rows[-1][-1]
-
-
-def nearest(word: str, options: Iterable[str]) -> str | None:
-    """The closest option within a typo's reach, or None."""
-    reach = max(2, len(word) // 3)
-    scored = sorted((distance(word, option), index, option) for index, option in enumerate(options))
-    return scored[0][2] if scored and scored[0][0] <= reach else None
-
-
-def hint(word: str, options: Iterable[str], what: str) -> str:
-    """` (did you mean 'x'?)`, or ` (what: a, b, c)` when nothing is close."""
-    options = list(options)
-    close = nearest(word, options)
-    return f" (did you mean '{close}'?)" if close else f" ({what}: {', '.join(options)})"

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ensemble.errors import UserError
+from ensemble.hints import nearest
 from ensemble.outputs.base import Output
 
 DEFAULT_SC_PORT = 57110
@@ -82,8 +83,6 @@ def _kind(spec: str) -> tuple[Kind, str]:
     name, _, rest = spec.partition(":")
     kind = KINDS.get(name)
     if kind is None:
-        from ensemble.commands.language import nearest
-
         close = nearest(name, KINDS)
         suggestion = f"did you mean '{close}'? " if close else ""
         raise UserError(f"unknown output '{spec}' ({suggestion}outputs: {', '.join(FORMS)})")

@@ -47,7 +47,8 @@ def note_bundle(note: TimedNote, node: int, level: float, unix_due: float, laten
                 "pan", sound.pan, "attack", ATTACK, "release", max(0.01, note.duration * 0.9),
                 "cutoff", sound.cutoff):
         builder.add_arg(arg)
-    bundle = OscBundleBuilder(unix_due + latency)  # python-osc adds the NTP epoch
+    # python-osc adds the NTP epoch and takes fractional seconds, though it is typed as int.
+    bundle = OscBundleBuilder(unix_due + latency)  # type: ignore[arg-type]
     bundle.add_content(builder.build())
     return bundle.build().dgram
 
