@@ -6,7 +6,6 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import pytest
 from support.audio_analysis import dominant_midi, read_wav
 from support.listener import Listener
 from support.messages import captured
@@ -181,22 +180,3 @@ def test_no_server_at_all_is_one_message_and_the_rest_plays(tmp_path):
     assert notes and sc.sent == 0 and sc.dropped == len(notes)
     assert [m for m in messages if m.startswith("sc:")] == [
         f"sc: no server at 127.0.0.1:{sc.port} yet; playing on, and joining when it answers"]
-
-
-@pytest.mark.parametrize("spec", ["sc", "sc:127.0.0.1:57999"])
-def test_output_specs(spec):
-    from ensemble.outputs.destinations import parse_output
-
-    output = parse_output(spec)
-    assert isinstance(output, SuperColliderOutput) and output.host == "127.0.0.1"
-
-
-def test_an_output_spec_with_a_bad_port_says_how_to_write_it():
-    from ensemble.errors import UserError
-    from ensemble.outputs.destinations import parse_output
-
-    with pytest.raises(UserError, match="write sc, or sc:HOST:PORT"):
-        parse_output("sc:127.0.0.1:notaport")
-    with pytest.raises(UserError, match="unknown output 'scc'"):
-        parse_output("scc")
-    assert parse_output("sc:localhost:57111", sc_latency=0.2).latency == 0.2
