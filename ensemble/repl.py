@@ -41,7 +41,9 @@ class CommandCompleter(Completer):
         current = "" if text.endswith(" ") or not words else words[-1]
         done = words if current == "" else words[:-1]
         for word, meaning in self._candidates(done, current):
-            if word.startswith(current) and word != current:
+            if word == "" and meaning:  # a hint where a number goes: shows its range, inserts nothing
+                yield Completion("", display=meaning)
+            elif word.startswith(current) and word != current:
                 yield Completion(word, start_position=-len(current), display_meta=meaning)
 
     def _candidates(self, done: list[str], current: str) -> list[tuple[str, str]]:

@@ -96,9 +96,9 @@ class Stage:
             return "\n".join(declared.help_line() for declared in cmd.COMMANDS.values())
         text = cmd.COMMANDS[command.topic].help_line()
         if command.topic == "set":
-            from ensemble.commands.kinds import SETTINGS
+            from ensemble.commands.kinds import SETTINGS, setting_help
 
-            text += "\n" + "\n".join(f"  {key}: {spec.allowed}" for key, spec in SETTINGS.items())
+            text += "\n" + "\n".join(f"  {key}: {setting_help(key)}" for key in SETTINGS)
         if command.topic == "out":
             text += "\n" + "\n".join(f"  {' or '.join(kind.forms)}: {kind.help}"
                                      for kind in destinations.KINDS.values())

@@ -6,7 +6,7 @@ The machinery only; the settings themselves live with what they set (learning, v
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from ensemble.errors import UserError
@@ -67,9 +67,7 @@ def parse_value(specs: Mapping[str, Spec], key: str, text: str) -> Any:
 def format_value(value: object) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
     return str(value)
 
-
-def describe(settings: object) -> str:
-    """`key=value ...` of a settings dataclass, as `set` would write them."""
-    return " ".join(f"{f.name}={format_value(getattr(settings, f.name))}" for f in fields(settings))  # type: ignore[arg-type]

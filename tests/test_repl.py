@@ -170,3 +170,19 @@ def test_outputs_can_be_added_and_removed_mid_performance(tmp_path):
     reply = performer.type("out remove midi\r")
     assert reply.startswith("no output 'midi' playing (playing: listener)")
     performer.quit()
+
+
+def test_completion_shows_ranges_and_defaults():
+    completer = CommandCompleter(lambda: cmd.Context(("a0",), ()))
+
+    def offered(text):
+        from prompt_toolkit.completion import CompleteEvent
+        from prompt_toolkit.document import Document
+
+        return [(c.text, c.display_text, c.display_meta_text)
+                for c in completer.get_completions(Document(text), CompleteEvent())]
+
+    assert offered("set a0 alpha=") == [("alpha=0.5", "alpha=0.5", "a number from 0 to 1 (default 0.5)")]
+    assert ("reward=exact", "reward=exact", "default") in offered("set a0 reward=")
+    assert offered("spawn ") == [("", "N: 1 to 64", "")]  # the range, where the number goes
+    assert offered("tempo ") == [("", "BPM: 20 to 400", "")]

@@ -3,6 +3,7 @@ import time
 
 import pytest
 from support.messages import captured
+from support.waiting import join
 
 from ensemble import commands as cmd
 from ensemble import session as session_module
@@ -48,7 +49,7 @@ def test_commands_can_come_from_another_thread():
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        join(thread, 10, "a submitting thread")
     assert len(session.next_phrase().parts) == 8
 
 
@@ -143,9 +144,9 @@ def test_a_command_submitted_while_a_phrase_is_composed_lands_where_it_is_announ
     session.chain.step = slow_step
     composer = threading.Thread(target=session.next_phrase)
     composer.start()
-    started.wait()
+    assert started.wait(10), "the phrase never started composing"
     announced.append(session.submit_for_next(cmd.Tempo(90))[0])
-    composer.join()
+    join(composer, 10, "the composing thread")
     session.chain.step = original
     phrase = session.next_phrase()
     assert phrase.index == announced[0] and phrase.tempo == 90

@@ -10,13 +10,20 @@ from typing import Any
 from ensemble.commands.language import Context
 from ensemble.errors import UserError
 from ensemble.hints import hint
-from ensemble.learning.settings import LEARNING
+from ensemble.learning.settings import LEARNING, LearningSettings
 from ensemble.melody import SCALES, Melody
-from ensemble.values import Spec, parse_value
-from ensemble.voicing import VOICING
+from ensemble.values import Spec, format_value, parse_value
+from ensemble.voicing import VOICING, Voicing
 
 AGENT_NAME = re.compile(r"^a\d{1,4}$")
 SETTINGS: dict[str, Spec] = {**LEARNING, **VOICING}  # what `set` changes: learning, then sound
+DEFAULTS: dict[str, str] = {key: format_value(getattr(LearningSettings(), key, None)) for key in LEARNING} | {
+    key: format_value(getattr(Voicing(), key)) for key in VOICING}
+
+
+def setting_help(key: str) -> str:
+    """What a setting allows, and its default: for `help set` and completion."""
+    return f"{SETTINGS[key].allowed} (default {DEFAULTS[key]})"
 
 
 def _offer(word: str, options: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -92,6 +99,7 @@ class Number(_Single):
         return f"{value:g}" if isinstance(value, float) else str(value)
 
     def complete(self, word: str, context: Context) -> list[tuple[str, str]]:
+        """Nothing to insert, but the range is shown where the number goes."""
         return [] if word else [("", f"{self.metavar}: {self.low:g} to {self.high:g}")]
 
 
@@ -197,10 +205,13 @@ class Settings(_Single):
     def complete(self, word: str, context: Context) -> list[tuple[str, str]]:
         key, equals, _ = word.partition("=")
         if not equals:
-            return _offer(word, [(f"{name}=", spec.allowed) for name, spec in SETTINGS.items()])
+            return _offer(word, [(f"{name}=", setting_help(name)) for name in SETTINGS])
         spec = SETTINGS.get(key)
         if spec is None:
             return []
         if key == "palette":
             return _offer(word, [(f"palette={scale}:", "SCALE:LOW-HIGH") for scale in SCALES])
-        return _offer(word, [(f"{key}={option}", "") for option in spec.choices])
+        if not spec.choices:  # a number: offer its default, and say what else is allowed
+            return _offer(word, [(f"{key}={DEFAULTS[key]}", setting_help(key))])
+        return _offer(word, [(f"{key}={option}", "default" if option == DEFAULTS[key] else "")
+                             for option in spec.choices])
