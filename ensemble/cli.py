@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ensemble import __version__, logs
+from ensemble.conductor import DEFAULT_LOOKAHEAD
 from ensemble.errors import UserError
 from ensemble.outputs.base import Output
 from ensemble.outputs.destinations import DEFAULT_SC_LATENCY, LiveOptions, help_text, make_output
@@ -113,19 +117,52 @@ def _repl(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_live_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--to", action="append", metavar="OUTPUT",
-                        help=f"where to play, repeatable: {help_text()}")
-    parser.add_argument("--lookahead", type=float, default=0.15,
-                        help="seconds between handing a note to the outputs and its sounding "
-                        "(default 0.15)")
-    parser.add_argument("--sc-latency", type=float, default=DEFAULT_SC_LATENCY,
-                        help="seconds added to SuperCollider time tags, the server's slack (default 0.05)")
-    parser.add_argument("--midi-backend", choices=["jack", "alsa"],
-                        help="rtmidi's JACK or ALSA API (default: mido's, or MIDO_BACKEND)")
-    parser.add_argument("--midi-clock", action="store_true",
-                        help="also send MIDI clock (24 pulses per beat, start and stop) on the MIDI port")
-    parser.add_argument("--seed", type=_seed, default=None, help=SEED_HELP)
+@dataclass(frozen=True)
+class _Option:
+    """An option that may stand before the command or after it (`ensemble --seed 7 render ...`)."""
+
+    flags: tuple[str, ...]
+    default: Any
+    argparse: dict[str, Any]
+
+
+SHARED: dict[str, _Option] = {
+    "to": _Option(("--to",), None, {"action": "append", "metavar": "OUTPUT",
+                                    "help": f"where to play, repeatable: {help_text()}"}),
+    "lookahead": _Option(("--lookahead",), DEFAULT_LOOKAHEAD, {
+        "type": float, "help": f"seconds between handing a note to the outputs and its sounding "
+                               f"(default {DEFAULT_LOOKAHEAD:g})"}),
+    "sc_latency": _Option(("--sc-latency",), DEFAULT_SC_LATENCY, {
+        "type": float, "help": f"seconds added to SuperCollider time tags, the server's slack "
+                               f"(default {DEFAULT_SC_LATENCY:g})"}),
+    "midi_backend": _Option(("--midi-backend",), None, {
+        "choices": ["jack", "alsa"], "help": "rtmidi's JACK or ALSA API (default: mido's, or MIDO_BACKEND)"}),
+    "midi_clock": _Option(("--midi-clock",), False, {
+        "action": "store_true",
+        "help": "also send MIDI clock (24 pulses per beat, start and stop) on the MIDI port"}),
+    "seed": _Option(("--seed",), None, {"type": _seed, "help": SEED_HELP}),
+    "vi": _Option(("--vi",), False, {"action": "store_true",
+                                     "help": "Vi key bindings in the REPL (default: Emacs)"}),
+}
+LIVE = ("to", "lookahead", "sc_latency", "midi_backend", "midi_clock")
+
+
+def _add_shared(parser: argparse.ArgumentParser, names: tuple[str, ...], top: bool = False) -> None:
+    """At the top an option's default is None (so that a command can tell it was given there);
+    after the command it is left unset, so that it never overwrites what was given before."""
+    for name in names:
+        option = SHARED[name]
+        parser.add_argument(*option.flags, dest=name, default=None if top else argparse.SUPPRESS,
+                            **option.argparse)
+
+
+def _settle_options(args: argparse.Namespace, accepted: tuple[str, ...], command: str) -> None:
+    """Refuse an option the command would ignore; give the others their defaults."""
+    for name, option in SHARED.items():
+        value = getattr(args, name, None)
+        if value is not None and name not in accepted:
+            raise UserError(f"{option.flags[0]} has no effect on `ensemble {command}`; leave it out")
+        setattr(args, name, option.default if value is None else value)
 
 
 def _midi_ports(args: argparse.Namespace) -> int:
@@ -152,60 +189,74 @@ def build_parser() -> argparse.ArgumentParser:
         description="A chain of Q-learning agents playing musical telephone. "
         "Without a command: the stage REPL, playing while you type.")
     parser.add_argument("--version", action="version", version=f"ensemble {__version__}")
-    _add_live_options(parser)
-    parser.add_argument("--vi", action="store_true", help="Vi key bindings in the REPL (default: Emacs)")
-    parser.set_defaults(run=_repl)
+    _add_shared(parser, tuple(SHARED), top=True)
+    parser.set_defaults(run=_repl, accepts=(*LIVE, "seed", "vi"), command="")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="render the bundled telephone performance to a WAV")
     demo.add_argument("--out", default="telephone.wav", help="WAV file (default: telephone.wav)")
-    demo.add_argument("--seed", type=_seed, default=None, help=SEED_HELP)
-    demo.set_defaults(run=_demo)
+    _add_shared(demo, ("seed",))
+    demo.set_defaults(run=_demo, accepts=("seed",), command="demo")
 
     render = commands.add_parser("render", help="render a performance script offline to a WAV")
     render.add_argument("script", metavar="SCRIPT|JOURNAL",
                         help="a performance script (one command per line) or a recorded journal (.jsonl)")
     render.add_argument("--out", required=True, help="WAV file to write")
     render.add_argument("--midi", help="also write the performance as a Standard MIDI File")
-    render.add_argument("--seed", type=_seed, default=None, help=SEED_HELP)
-    render.set_defaults(run=_render_command)
+    _add_shared(render, ("seed",))
+    render.set_defaults(run=_render_command, accepts=("seed",), command="render")
 
     play = commands.add_parser("play", help="play a performance script live")
     play.add_argument("script", metavar="SCRIPT|JOURNAL",
                       help="a performance script (one command per line) or a recorded journal (.jsonl)")
-    _add_live_options(play)
+    _add_shared(play, (*LIVE, "seed"))
     play.add_argument("--record", metavar="FILE",
                       help="record the performance's journal (JSON Lines) to FILE")
-    play.set_defaults(run=_play)
+    play.set_defaults(run=_play, accepts=(*LIVE, "seed"), command="play")
 
     replay = commands.add_parser("replay", help="play a recorded journal again, live")
     replay.add_argument("script", metavar="JOURNAL",
                         help="a journal (.jsonl) written by --record or `record on`")
-    _add_live_options(replay)
-    replay.set_defaults(run=_play, record=None)
+    _add_shared(replay, (*LIVE, "seed"))
+    replay.set_defaults(run=_play, record=None, accepts=(*LIVE, "seed"), command="replay")
 
     plot = commands.add_parser("plot", help="plot a journal: learning curves, a piano roll, the chain")
     plot.add_argument("journal", metavar="JOURNAL", help="a journal (.jsonl)")
     plot.add_argument("-o", "--output", required=True, metavar="FILE.png", help="the picture to write")
-    plot.set_defaults(run=_plot)
+    plot.set_defaults(run=_plot, accepts=(), command="plot")
 
     midi = commands.add_parser("midi", help="MIDI ports")
     midi_commands = midi.add_subparsers(dest="midi_command", required=True, metavar="ACTION")
     midi_ports = midi_commands.add_parser("ports", help="list the MIDI output ports")
-    midi_ports.add_argument("--midi-backend", choices=["jack", "alsa"],
-                            help="rtmidi's JACK or ALSA API (default: mido's, or MIDO_BACKEND)")
-    midi_ports.set_defaults(run=_midi_ports)
+    _add_shared(midi_ports, ("midi_backend",))
+    midi_ports.set_defaults(run=_midi_ports, accepts=("midi_backend",), command="midi ports")
 
     engine = commands.add_parser("engine", help="set up the Glicol engine")
     engine_commands = engine.add_subparsers(dest="engine_command", required=True, metavar="ACTION")
     fetch = engine_commands.add_parser("fetch", help="download (npm), verify and cache the engine")
-    fetch.set_defaults(run=_engine_fetch)
+    fetch.set_defaults(run=_engine_fetch, accepts=(), command="engine fetch")
     return parser
+
+
+class Stopped(BaseException):
+    """A signal asked us to stop. Not an Exception, so that nothing on the way out mistakes it
+    for an output's failure; it unwinds like Ctrl-C, through every clean-up."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise Stopped(signum)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Stop as Ctrl-C does (notes off, the journal flushed); the caller's handlers come back after.
+    previous = {signum: signal.signal(signum, _stop) for signum in (signal.SIGTERM, signal.SIGHUP)}
     try:
+        _settle_options(args, args.accepts, args.command)
         if args.run is _repl:  # the REPL shows messages above its prompt itself
             return args.run(args)
         with logs.shown_on(sys.stderr):
@@ -216,6 +267,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ensemble: interrupted", file=sys.stderr)
         return 130
+    except Stopped as stop:
+        print(f"ensemble: stopped by {stop}", file=sys.stderr)
+        return 128 + stop.signum
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 if __name__ == "__main__":

@@ -39,13 +39,17 @@ class Timing:
 
 class Conductor:
     def __init__(self, phrases: Iterable[Phrase], tempo: TempoMap, outputs: list[Output], clock: Clock,
-                 lookahead: float = DEFAULT_LOOKAHEAD, when_open: Callable[[], None] = lambda: None) -> None:
+                 lookahead: float = DEFAULT_LOOKAHEAD, when_open: Callable[[], None] = lambda: None,
+                 require_output: bool = True) -> None:
         self.phrases = phrases
         self.tempo = tempo
         self.outputs = outputs
         self.clock = clock
         self.lookahead = lookahead
         self.when_open = when_open  # once the outputs are open, before beat 0 (e.g. real-time tuning)
+        # Off for the REPL: with nothing to play on, the performance goes on in silence until the
+        # performer adds an output.
+        self.require_output = require_output
         self.timing = Timing()
         self.origin = 0.0  # clock time of beat 0
         self.phrases_played = 0
@@ -80,8 +84,11 @@ class Conductor:
 
     def _open_outputs(self) -> None:
         self.outputs = [output for output in self.outputs if self._open(output)]
-        if not self.outputs:
+        if not self.outputs and self.require_output:
             raise UserError("no output could be opened; nothing to play on")
+        if not self.outputs:
+            log.warning("no output could be opened: playing on in silence; `out add sc` or `out add midi` "
+                        "to be heard")
 
     def _open(self, output: Output) -> bool:
         try:

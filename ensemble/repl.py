@@ -12,6 +12,8 @@ from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.key_binding.bindings.completion import generate_completions
 from prompt_toolkit.patch_stdout import patch_stdout
 
 from ensemble import commands as cmd
@@ -60,6 +62,30 @@ class CommandCompleter(Completer):
         return args[min(position, len(args) - 1)].kind.complete(current, self.context())
 
 
+def tab_completes_a_unique_prefix() -> KeyBindings:
+    """Tab inserts the completion at once when there is only one, as a shell does; otherwise
+    prompt_toolkit's own Tab (the common part, then the menu)."""
+    bindings = KeyBindings()
+
+    @bindings.add("tab")
+    def _tab(event: KeyPressEvent) -> None:
+        buffer = event.current_buffer
+        if buffer.complete_state is not None:
+            found = buffer.complete_state.completions
+        elif buffer.completer is not None:
+            asked = CompleteEvent(completion_requested=True)
+            found = list(buffer.completer.get_completions(buffer.document, asked))
+        else:
+            found = []
+        insertable = [completion for completion in found if completion.text]
+        if len(insertable) == 1 and len(found) == 1:
+            buffer.apply_completion(insertable[0])
+        else:
+            generate_completions(event)
+
+    return bindings
+
+
 def run_repl(stage: Stage, midi_ports: Callable[[], list[str]] = lambda: [], vi_mode: bool = False,
              history: Path | None = None, **prompt_options: Any) -> None:
     """Prompt until `quit`, Ctrl-D or the end of the performance; then stop cleanly."""
@@ -74,7 +100,8 @@ def run_repl(stage: Stage, midi_ports: Callable[[], list[str]] = lambda: [], vi_
     prompt: PromptSession[str] = PromptSession(
         history=FileHistory(str(history or history_path())),
         completer=CommandCompleter(context),
-        bottom_toolbar=stage.toolbar, refresh_interval=0.5, vi_mode=vi_mode, **prompt_options)
+        bottom_toolbar=stage.toolbar, refresh_interval=0.5, vi_mode=vi_mode,
+        key_bindings=tab_completes_a_unique_prefix(), **prompt_options)
     # Messages from the music appear above the line being typed.
     with patch_stdout(raw=True), logs.shown_on(sys.stdout):
         stage.start()

@@ -36,7 +36,9 @@ class Stage:
                  make_output: Callable[[str], Output] = destinations.make_output,
                  ear: Callable[[], Ear] | None = None, when_open: Callable[[], None] = lambda: None) -> None:
         options: dict[str, Any] = {} if ear is None else {"ear": ear}
-        self.runner = Runner(typed_source(seed), outputs, clock, lookahead, when_open=when_open, **options)
+        # On stage nothing ends the performance but the performer: not even having no output.
+        self.runner = Runner(typed_source(seed), outputs, clock, lookahead, when_open=when_open,
+                             require_output=False, **options)
         self.session = self.runner.session
         self.conductor = self.runner.conductor
         self.clock = clock

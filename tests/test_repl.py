@@ -21,10 +21,10 @@ PHRASE = 1.25  # seconds: the default seed (5 steps of half a beat) at 120 bpm
 class Performer:
     """Types into the real REPL and moves the clock, phrase by phrase."""
 
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path, outputs=None):
         self.clock = ManualClock()
         self.listener = Listener()
-        self.stage = Stage([self.listener], self.clock, lookahead=0.1)
+        self.stage = Stage([self.listener] if outputs is None else outputs, self.clock, lookahead=0.1)
         self.replies = []
         typed = self.stage.type
         self.stage.type = lambda line: self.replies.append(typed(line)) or self.replies[-1]
@@ -186,3 +186,51 @@ def test_completion_shows_ranges_and_defaults():
     assert ("reward=exact", "reward=exact", "default") in offered("set a0 reward=")
     assert offered("spawn ") == [("", "N: 1 to 64", "")]  # the range, where the number goes
     assert offered("tempo ") == [("", "BPM: 20 to 400", "")]
+
+
+def test_sharps_typed_in_the_repl_are_notes(performer):
+    assert performer.type("seed D4 F#4 A4 C#5  # a comment\r").startswith("seed D4 F#4 A4 C#5: at phrase")
+    reply = performer.type("set all palette=chromatic:F#3-C#5\r")
+    assert reply.startswith("set all palette=chromatic:F#3-C#5:")
+
+
+def test_one_tab_completes_a_unique_prefix(performer):
+    performer.type("spa\t 2\r")  # typed at once: no time for the menu to open
+    assert performer.replies[-1].startswith("spawn 2: at phrase")
+
+
+class NoDevice(Listener):
+    """An output whose device is not there, as a sound card on a machine without one."""
+
+    def open(self, clock):
+        from ensemble.errors import UserError
+
+        raise UserError("glicol: no audio device (Error querying device -1); try --to sc, --to midi")
+
+
+def test_without_any_output_the_repl_stays_up_and_outputs_can_be_added(tmp_path):
+    from support.messages import captured
+
+    with captured() as messages:
+        performer = Performer(tmp_path, outputs=[NoDevice()])
+        try:
+            for _ in range(50):  # two phrases pass in silence
+                performer.clock.advance(0.05)
+                time.sleep(0.002)
+            assert performer.thread.is_alive()
+            assert performer.type("spawn 1\r").startswith("spawn 1: at phrase")
+            extra = Listener()
+            extra.name = "sc"
+            performer.stage.make_output = lambda spec: extra
+            assert performer.type("out add sc\r") == "out add sc: from the next phrase"
+            deadline = time.monotonic() + 10
+            while not (extra.phrases and extra.phrases[-1].parts) and time.monotonic() < deadline:
+                performer.clock.advance(0.05)
+                time.sleep(0.002)
+            assert extra.phrases and extra.phrases[-1].parts  # heard at last
+            assert performer.thread.is_alive()
+        finally:
+            performer.quit()
+    said = [m for m in messages if "no audio device" in m or "no output could be opened" in m]
+    assert len(said) == 2  # what failed, once, and what to do
+    assert not performer.thread.is_alive()

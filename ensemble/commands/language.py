@@ -9,6 +9,7 @@ command is allowed (scripts, journals, the REPL).
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable
 from dataclasses import MISSING, Field, dataclass, field, fields
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
@@ -85,7 +86,7 @@ class Command:
     name: ClassVar[str]
     help: ClassVar[str]
     where: ClassVar[Where]
-    not_here: ClassVar[str]  # said when it is typed where it is not allowed
+    not_here: ClassVar[str]  # said when it is typed in the REPL, where it is not allowed
     args: ClassVar[tuple[Arg, ...]]
 
     def __str__(self) -> str:
@@ -160,8 +161,11 @@ class Handlers(Generic[H]):
         return self.table.get(kind)
 
 
+_COMMENT = re.compile(r"(?:^|(?<=\s))#")  # at the start of a line or of a word: F#4 is a note
+
+
 def strip_comment(line: str) -> str:
-    return line.split("#", 1)[0].strip()
+    return _COMMENT.split(line, maxsplit=1)[0].strip()
 
 
 def parse_command(line: str, where: Where = Where.REPL) -> Command | None:
@@ -176,7 +180,7 @@ def parse_command(line: str, where: Where = Where.REPL) -> Command | None:
         raise UserError(f"unknown command '{word}'{hint(word.lower(), COMMANDS, 'commands')}")
     if not declared.where & where:
         places = " and ".join(text for place, text in _PLACES.items() if place & declared.where)
-        reason = declared.not_here or f"{_PLACES[where]} cannot use it"
+        reason = (declared.not_here if where is Where.REPL else "") or f"{_PLACES[where]} cannot use it"
         raise UserError(f"'{declared.name}' is for {places}; {reason}")
     return _build(declared, words)
 

@@ -23,7 +23,8 @@ from ensemble.errors import UserError
 from ensemble.learning.chain import Attempt
 from ensemble.session import DEFAULT_SEED_MELODY, DEFAULT_STEP, DEFAULT_TEMPO, Session
 
-FORMAT = 1
+# Format 2 numbers phrases from 1, as the REPL, the tables and the plot do; format 1 counted from 0.
+FORMAT = 2
 KIND = "ensemble journal"
 
 
@@ -54,10 +55,11 @@ class Recorder:
         return self._writer
 
     def applied(self, phrase: int, beat: float, command: cmd.Command) -> None:
-        self._add({"phrase": phrase, "beat": beat, "time": round(time.time(), 3), "command": str(command)})
+        self._add({"phrase": phrase + 1, "beat": beat, "time": round(time.time(), 3),
+                   "command": str(command)})
 
     def composed(self, phrase: int, attempts: list[Attempt]) -> None:
-        self._add({"phrase": phrase, "checksum": checksum(attempts)})
+        self._add({"phrase": phrase + 1, "checksum": checksum(attempts)})
 
     def start(self, path: Path, outputs: list[str]) -> JournalWriter:
         """Write the journal to `path`: what happened so far, then as it happens."""
@@ -176,13 +178,15 @@ def _read_line(journal: Journal, number: int, line: str) -> None:
     if not line.strip():
         return
     entry = _parse(journal.path, number, line)
-    phrase = entry.get("phrase")
-    if not isinstance(phrase, int) or phrase < 0:
+    first = 0 if journal.header["format"] == 1 else 1  # the number of the first phrase
+    written = entry.get("phrase")
+    if not isinstance(written, int) or written < first:
         raise UserError(f"{journal.path}:{number}: a journal line needs a phrase number")
+    phrase = written - first  # an index from here on
     if "checksum" in entry:
         if phrase != len(journal.checksums):
-            raise UserError(f"{journal.path}:{number}: phrase {phrase} is out of order "
-                            f"(expected {len(journal.checksums)})")
+            raise UserError(f"{journal.path}:{number}: phrase {written} is out of order "
+                            f"(expected {len(journal.checksums) + first})")
         journal.checksums.append(str(entry["checksum"]))
     elif "command" in entry:
         try:

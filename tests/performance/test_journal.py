@@ -141,6 +141,10 @@ def test_a_torn_last_line_is_reported_and_skipped(tmp_path):
      + '{"phrase":0,"checksum":"x"}\n', ":2: not a journal line"),
     (json.dumps({"kind": "ensemble journal", "format": 1, "seed": 0}) + '\n{"phrase":0,"command":"dance"}\n',
      ":2: unknown command 'dance'"),
+    (json.dumps({"kind": "ensemble journal", "format": 1, "seed": 0}) + '\n{"phrase":0,"command":"status"}\n',
+     ":2: 'status' is for the REPL; journals cannot use it"),
+    (json.dumps({"kind": "ensemble journal", "format": 1, "seed": 0}) + '\n{"phrase":0,"command":"wait 2"}\n',
+     ":2: 'wait' is for scripts; journals cannot use it"),
     (json.dumps({"kind": "ensemble journal", "format": 1, "seed": 0}) + '\n{"phrase":3,"checksum":"x"}\n',
      ":2: phrase 3 is out of order"),
 ])
@@ -201,3 +205,15 @@ def test_without_matplotlib_the_plot_says_how_to_install_it(tmp_path, monkeypatc
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
     with pytest.raises(UserError, match=r"plotting needs matplotlib: pip install 'ensemble\[plot\]'"):
         plot_journal(tmp_path / "p.jsonl", tmp_path / "p.png")
+
+
+def test_phrases_are_numbered_from_one_as_everywhere_else(tmp_path):
+    _typed_performance(tmp_path / "p.jsonl")
+    lines = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert lines[0]["format"] == FORMAT == 2
+    assert [line["phrase"] for line in lines[1:] if "checksum" in line] == list(range(1, 9))
+    assert {line["phrase"] for line in lines[1:] if "command" in line} == {1, 5}  # as the REPL announced
+    header = json.dumps({"kind": "ensemble journal", "format": 2, "seed": 0})
+    (tmp_path / "zero.jsonl").write_text(header + '\n{"phrase":0,"checksum":"x"}\n')
+    with pytest.raises(UserError, match=":2: a journal line needs a phrase number"):
+        read_journal(tmp_path / "zero.jsonl")
