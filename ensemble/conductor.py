@@ -2,8 +2,9 @@
 
 Due times always come from logical time (beats through the tempo map, from one origin),
 never from when a thread woke up, so scheduling jitter moves only the hand-over, not the
-music. The next phrase is composed as soon as the current one is handed over, a whole
-phrase ahead, so learning never delays sending.
+music. The next phrase is composed just before it is handed over (COMPOSE_AHEAD), once the
+current one's notes are out, so that a command lands on the first boundary that can still
+take it; composing takes milliseconds, well inside that margin.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from ensemble.clock import Clock
 from ensemble.errors import UserError
 from ensemble.events import Phrase, TimedNote
+from ensemble.mix import Mix
 from ensemble.outputs.base import Output
 from ensemble.tempo import TempoMap
 
@@ -24,6 +26,10 @@ log = logging.getLogger(__name__)
 DEFAULT_LOOKAHEAD = 0.15  # seconds between handing a note over and its sounding
 START_DELAY = 0.1  # after the outputs are open, before beat 0
 RING_OUT = 0.5  # after the last phrase, before the outputs close
+# Seconds before a phrase's hand-over that it is composed: learning 64 agents takes a few
+# milliseconds, a listening agent's first attempt up to ~60 ms (it renders the notes it meets).
+COMPOSE_AHEAD = 0.08
+POLL = 0.02  # seconds between looks at the mix while waiting: a mute is passed on within this
 
 
 @dataclass
@@ -40,7 +46,7 @@ class Timing:
 class Conductor:
     def __init__(self, phrases: Iterable[Phrase], tempo: TempoMap, outputs: list[Output], clock: Clock,
                  lookahead: float = DEFAULT_LOOKAHEAD, when_open: Callable[[], None] = lambda: None,
-                 require_output: bool = True) -> None:
+                 require_output: bool = True, mix: Callable[[], Mix] | None = None) -> None:
         self.phrases = phrases
         self.tempo = tempo
         self.outputs = outputs
@@ -50,6 +56,10 @@ class Conductor:
         # Off for the REPL: with nothing to play on, the performance goes on in silence until the
         # performer adds an output.
         self.require_output = require_output
+        # Who is heard, and how, now: each note is checked against it as it is handed over, and
+        # outputs hear of a change within POLL. Without it, notes play as they were composed.
+        self.mix = mix
+        self._seen_mix: Mix | None = None
         self.timing = Timing()
         self.origin = 0.0  # clock time of beat 0
         self.phrases_played = 0
@@ -126,20 +136,26 @@ class Conductor:
         while phrase is not None:
             start = self._at(phrase.start_beat)
             self.next_start = start
-            if not self.clock.sleep_until(start - self.lookahead, self._stop):
+            if not self._wait_until(start - self.lookahead):
                 return
             self._apply_output_changes()
             self._each("phrase", phrase, start)
             notes = self._timed_notes(phrase)
             end = self._at(phrase.start_beat + phrase.beats)
-            phrase = next(upcoming, None)  # compose the next phrase now, a phrase ahead
             for note in notes:
-                if not self.clock.sleep_until(note.due - self.lookahead, self._stop):
+                if not self._wait_until(note.due - self.lookahead):
                     return
                 self.timing.margins.append(note.due - self.clock.now())
-                self._each("note", note)
+                revised = self._revised(note)
+                if revised is not None:
+                    self._each("note", revised)
             self.phrases_played += 1
             self._relay_messages()
+            # Compose the next phrase as late as is safe, so that a command typed meanwhile lands
+            # on it: the next boundary more than the lookahead (and this margin) away.
+            if not self._wait_until(end - self.lookahead - COMPOSE_AHEAD):
+                return
+            phrase = next(upcoming, None)
         self._each("end", end)
         self.clock.sleep_until(end + RING_OUT, self._stop)
 
@@ -156,12 +172,41 @@ class Conductor:
                 self._relay(output)
         self._relay_messages()
 
+    def _wait_until(self, when: float) -> bool:
+        """Sleep until `when` (False if stopped first), looking at the mix every POLL meanwhile."""
+        if self.mix is None:
+            return self.clock.sleep_until(when, self._stop)
+        while True:
+            self._check_mix()
+            if not self.clock.sleep_until(min(when, self.clock.now() + POLL), self._stop):
+                return False
+            if self.clock.now() >= when:
+                return True
+
+    def _check_mix(self) -> None:
+        """Tell the outputs when who is heard, or how, has changed: from the lookahead on."""
+        if self.mix is None:
+            return
+        mix = self.mix()
+        if mix != self._seen_mix:
+            if self._seen_mix is not None:
+                self._each("remix", mix, self.clock.now() + self.lookahead)
+            self._seen_mix = mix
+
+    def _revised(self, note: TimedNote) -> TimedNote | None:
+        if self.mix is None:
+            return note
+        event = self.mix().revise(note.event)
+        if event is None:
+            return None
+        return note if event is note.event else TimedNote(event, note.due, note.duration)
+
     def _at(self, beat: float) -> float:
         return self.origin + self.tempo.seconds(beat)
 
     def _timed_notes(self, phrase: Phrase) -> list[TimedNote]:
         notes = []
-        for event in phrase.events():
+        for event in phrase.events(with_silent=self.mix is not None):
             due = self._at(event.start)
             notes.append(TimedNote(event, due, self._at(event.start + event.duration) - due))
         return sorted(notes, key=lambda note: note.due)

@@ -43,7 +43,11 @@ class Part:
 
 @dataclass(frozen=True)
 class Phrase:
-    """One attempt's worth of musical time, with every agent's heard attempt."""
+    """One attempt's worth of musical time, with every agent's heard attempt.
+
+    `silent` holds the attempts of agents muted when it was composed: no output plays them, but
+    an agent unmuted mid-phrase is heard from its next note on.
+    """
 
     index: int
     start_beat: float
@@ -51,6 +55,7 @@ class Phrase:
     tempo: float  # beats per minute
     parts: tuple[Part, ...]
     n_steps: int
+    silent: tuple[Part, ...] = ()
 
     @property
     def beats(self) -> float:
@@ -60,11 +65,12 @@ class Phrase:
     def step_seconds(self) -> float:
         return self.step_beats * 60.0 / self.tempo
 
-    def events(self) -> list[NoteEvent]:
+    def events(self, with_silent: bool = False) -> list[NoteEvent]:
+        """The notes played; `with_silent`, also those of the muted agents."""
         return [
             NoteEvent(part.agent, self.start_beat + i * self.step_beats, self.step_beats, note,
                       part.velocity, part.sound)
-            for part in self.parts
+            for part in (self.parts + self.silent if with_silent else self.parts)
             for i, note in enumerate(part.notes)
             if note != REST
         ]

@@ -23,6 +23,7 @@ from ensemble.errors import UserError
 from ensemble.events import Part, Phrase
 from ensemble.learning.chain import SEED, Attempt, Chain, agent_name, agent_number
 from ensemble.melody import Melody
+from ensemble.mix import Mix
 from ensemble.snapshot import AgentView, Snapshot
 from ensemble.tempo import TempoMap
 from ensemble.voicing import VOICING, Timbre, Voicing
@@ -73,6 +74,13 @@ def is_performance_command(command: cmd.Command) -> bool:
     return type(command) in handles
 
 
+def is_sound_level(command: cmd.Command) -> bool:
+    """Whether the command changes only what is heard, not what is learned: it may apply at once."""
+    if isinstance(command, (cmd.Mute, cmd.Unmute, cmd.Solo, cmd.Voice)):
+        return True
+    return isinstance(command, cmd.Set) and all(key in VOICING for key in command.changes)
+
+
 class Session:
     """`ear` makes the ear when an agent first listens (it needs the Glicol engine); without
     one, `reward=listen` is refused. `strict` (rehearsals) raises on a failing command instead
@@ -100,6 +108,7 @@ class Session:
         # cannot slip apart: one submitted meanwhile waits the few milliseconds until it is done.
         self._composing = threading.RLock()
         self.snapshot = Snapshot()
+        self.mix = Mix()  # swapped whole whenever who is heard, or how, changes
 
     # -- from any thread ------------------------------------------------------------------------
 
@@ -117,6 +126,25 @@ class Session:
         with self._composing:
             self.submit(command)
             return self.phrase_index, self.tempo.seconds(self.beat)
+
+    def apply_now(self, command: cmd.Command) -> bool:
+        """Apply a sound-level command at once, between two phrases' compositions (thread-safe).
+
+        It is journaled on the next phrase to be composed, the first that learns with it, so a
+        replay learns the same. False, with nothing changed, when it names an agent that is not
+        there yet (it is spawned at the next boundary): then it waits for the boundary too.
+        """
+        if not is_sound_level(command):
+            raise UserError(f"'{command}' changes the learning: it lands on the next phrase boundary")
+        with self._composing:
+            expected = [name for name in command.agents() if name not in self.chain.names]
+            if expected:
+                return False
+            self.apply(command)
+            for observer in self._observers:
+                observer.applied(self.phrase_index, self.beat, command)
+            self._publish()
+        return True
 
     def expected_agents(self) -> list[str]:
         """The agents there will be once the commands waiting for the boundary are applied."""
@@ -164,10 +192,9 @@ class Session:
             start_beat=self.beat,
             step_beats=self.step_beats,
             tempo=self.tempo.bpm,
-            parts=tuple(Part(a.agent, a.played, self.voicing(a.agent).sound(agent_number(a.agent)),
-                             self.voicing(a.agent).velocity)
-                        for a in attempts if a.heard and a.agent not in self.muted),
+            parts=tuple(self._part(a) for a in attempts if a.heard and a.agent not in self.muted),
             n_steps=len(self.chain.melody),
+            silent=tuple(self._part(a) for a in attempts if a.heard and a.agent in self.muted),
         )
         self.phrase_index += 1
         self.beat += phrase.beats
@@ -183,6 +210,11 @@ class Session:
 
     def voicing(self, agent: str) -> Voicing:
         return self.voicings.get(agent, self.default_voicing)
+
+    def _part(self, attempt: Attempt) -> Part:
+        voicing = self.voicing(attempt.agent)
+        return Part(attempt.agent, attempt.played, voicing.sound(agent_number(attempt.agent)),
+                    voicing.velocity)
 
     # -- the handlers, one per performance command ------------------------------------------------
 
@@ -299,9 +331,12 @@ class Session:
                 recent[-1].played if recent else None, name in self.muted,
                 f"alpha={settings.alpha:g} reward={settings.reward} palette={settings.palette} "
                 f"voice={self.voicing(name).voice}"))
+        sounds = {name: (self.voicing(name).sound(agent_number(name)), self.voicing(name).velocity)
+                  for name in chain.names}
         with self._lock:
             self.snapshot = Snapshot(self.phrase_index, self.tempo.bpm, tuple(agents), chain.next_index,
                                      tuple(str(command) for command, _ in self._pending))
+            self.mix = Mix(frozenset(self.muted), sounds)
 
     def seconds(self, beat: float) -> float:
         return self.tempo.seconds(beat)

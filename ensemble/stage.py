@@ -24,7 +24,7 @@ from ensemble.performance.journal import default_path
 from ensemble.performance.runner import Runner
 from ensemble.performance.sources import typed_source
 from ensemble.report import sparkline
-from ensemble.session import RECENT, Ear, is_performance_command
+from ensemble.session import RECENT, Ear, is_performance_command, is_sound_level
 from ensemble.snapshot import Snapshot
 
 handles: Handlers[Stage] = Handlers()  # one handler per REPL-only command, answered at once
@@ -83,6 +83,8 @@ class Stage:
             if name not in expected:
                 known = ", ".join(expected) or "none yet: spawn some"
                 raise UserError(f"no agent '{name}' (agents: {known})")
+        if is_sound_level(command) and self.session.apply_now(command):
+            return f"{command}: now (heard within {self.conductor.lookahead:g} s)"
         index, seconds = self.session.submit_for_next(command)
         start = self.conductor.origin + seconds
         return f"{command}: at phrase {index + 1}, {max(0.0, start - self.clock.now()):.1f} s from now"

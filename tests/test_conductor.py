@@ -1,10 +1,12 @@
 """The conductor on a virtual clock: the same code as live, as fast as it can run."""
 
+from itertools import pairwise
+
 import pytest
 from support.messages import captured
 
 from ensemble.clock import VirtualClock
-from ensemble.conductor import Conductor
+from ensemble.conductor import COMPOSE_AHEAD, Conductor
 from ensemble.errors import UserError
 from ensemble.outputs.base import Output
 from ensemble.performance.script import parse_script
@@ -69,7 +71,7 @@ def test_due_times_come_from_logical_time_across_a_tempo_change():
     assert durations == {0.5}
 
 
-def test_the_next_phrase_is_composed_before_the_current_one_plays():
+def test_each_phrase_is_composed_just_before_it_is_handed_over():
     clock = VirtualClock()
     session = Session(seed=0)
     composed_at = []
@@ -83,7 +85,14 @@ def test_the_next_phrase_is_composed_before_the_current_one_plays():
     conductor = Conductor(phrases(), session.tempo, [recorder], clock, lookahead=0.1)
     conductor.run()
     starts = [entry[2] for entry in recorder.log if entry[0] == "phrase"]
-    assert all(composed <= start - 0.1 for composed, start in zip(composed_at[1:], starts, strict=False))
+    handed_over = [entry[3] for entry in recorder.log if entry[0] == "phrase"]
+    assert handed_over == pytest.approx([start - 0.1 for start in starts])
+    # After the first, each is composed COMPOSE_AHEAD before its hand-over: a command typed until
+    # then lands on it, not on the phrase after it.
+    assert composed_at[1:] == pytest.approx([start - 0.1 - COMPOSE_AHEAD for start in starts[1:]])
+    last_notes = [max(e[3] for e in recorder.log if e[0] == "note" and start <= e[2] < next_start)
+                  for start, next_start in pairwise(starts)]
+    assert all(note <= composed for note, composed in zip(last_notes, composed_at[1:], strict=False))
 
 
 def test_outputs_are_closed_at_the_end():

@@ -234,3 +234,21 @@ def test_without_any_output_the_repl_stays_up_and_outputs_can_be_added(tmp_path)
     said = [m for m in messages if "no audio device" in m or "no output could be opened" in m]
     assert len(said) == 2  # what failed, once, and what to do
     assert not performer.thread.is_alive()
+
+
+def test_a_mute_typed_mid_phrase_is_heard_within_the_lookahead(performer):
+    performer.type("spawn 2\r")
+    performer.play(3)
+    for _ in range(10):  # into the phrase: 0.5 s of its 1.25 s
+        performer.clock.advance(0.05)
+        time.sleep(0.002)
+    assert performer.type("mute a1\r") == "mute a1: now (heard within 0.1 s)"
+    muted_at = performer.clock.now()
+    performer.play(2)
+    heard_after = [n.event.agent for n in performer.listener.notes if n.due > muted_at + 0.1 + 0.03]
+    a1_after, a0_after = heard_after.count("a1"), heard_after.count("a0")
+    assert a1_after == 0 and a0_after  # a1 silent from within the lookahead (and polling); a0 plays on
+    assert performer.type("unmute a1\r") == "unmute a1: now (heard within 0.1 s)"
+    unmuted_at = performer.clock.now()
+    performer.play(2)
+    assert [n for n in performer.listener.notes if n.event.agent == "a1" and n.due > unmuted_at + 0.13]

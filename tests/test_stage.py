@@ -66,3 +66,40 @@ def test_typed_agent_names_are_checked_against_the_agents_there_will_be():
     assert stage.type("status") == "no agents yet: spawn some"
     assert stage.type("wait 2").startswith("'wait' is for scripts")
     assert "set AGENT|all KEY=VALUE" in stage.type("help") and "alpha:" in stage.type("help set")
+
+
+def test_sound_commands_apply_at_once_learning_ones_at_the_boundary():
+    stage = Stage([], VirtualClock())
+    stage.session.submit(cmd.Spawn(2))
+    stage.session.next_phrase()
+    assert stage.type("mute a1") == "mute a1: now (heard within 0.15 s)"
+    assert stage.session.mix.muted == {"a1"} and stage.snapshot.agents[1].muted
+    assert stage.type("set a0 amp=0.5 pan=-1") == "set a0 amp=0.5 pan=-1: now (heard within 0.15 s)"
+    assert stage.session.mix.sounds["a0"][0].amp == 0.5
+    assert stage.type("set a0 alpha=0.9").startswith("set a0 alpha=0.9: at phrase 2")  # learning waits
+    assert stage.type("spawn 1").startswith("spawn 1: at phrase 2")
+    assert stage.type("mute a2").startswith("mute a2: at phrase 2")  # a2 is not there yet: it waits too
+    phrase = stage.session.next_phrase()
+    assert [part.agent for part in phrase.parts] == ["a0"]
+    assert [part.agent for part in phrase.silent] == ["a1", "a2"]
+
+
+def test_a_journal_of_commands_applied_at_once_replays_the_same_attempts(tmp_path):
+    from ensemble.performance.journal import read_journal
+    from ensemble.performance.sources import journal_source
+    from ensemble.session import Session
+
+    stage = Stage([], VirtualClock())
+    stage.type(f"record on {tmp_path / 'j.jsonl'}")
+    for line in ("spawn 3", "set all reward=near"):
+        stage.session.submit(cmd.parse_command(line))
+    for typed in ("mute a1", "voice a2 square", "solo a0", "unmute all", "set a1 velocity=60"):
+        stage.session.next_phrase()
+        assert "now" in stage.type(typed)
+    stage.session.next_phrase()
+    stage.type("record off")
+    replay = Session(seed=0)
+    list(journal_source(read_journal(tmp_path / "j.jsonl")).play(replay))
+    played = [[(a.agent, a.played) for a in phrase] for phrase in stage.session.history.attempts]
+    assert [[(a.agent, a.played) for a in phrase] for phrase in replay.history.attempts] == played
+    assert replay.muted == stage.session.muted and replay.voicing("a2").voice == "square"

@@ -12,7 +12,7 @@ the engine's bar is set to one phrase and each chain's grid is fixed at its crea
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -63,6 +63,8 @@ class GlicolSequencer:
         self._landed_in_generation = 0
         self._generation = 0
         self._restarted = False
+        self._playing: _Cue | None = None  # the cue landed last: what plays now
+        self._mutes: deque[tuple[int, frozenset[str]]] = deque()  # (block, agents silenced from it)
 
     def schedule(self, phrase: Phrase, start_sample: int) -> None:
         """Queue a phrase that should start at `start_sample` (from logical time)."""
@@ -83,15 +85,23 @@ class GlicolSequencer:
         rests = tuple(Part(agent, (REST,) * shape.n_steps, sound) for agent, sound in shape.sounds)
         self._queue.append(_Cue(start_sample, shape, rests))
 
+    def mute_from(self, agents: frozenset[str], start_sample: int) -> None:
+        """From `start_sample`, the phrase playing goes on with these agents' notes as rests. Only
+        the notes change, so every other voice keeps its place on the grid."""
+        self._mutes.append((max(start_sample // BLOCK, self.blocks_done), agents))
+
     def render(self, n_blocks: int) -> np.ndarray:
         """The next `n_blocks` blocks, shape (n_blocks, 2, 128), landing programs on time."""
         out = np.zeros((n_blocks, 2, BLOCK), dtype=np.float32)
         done = 0
         while done < n_blocks:
             self._land_due()
+            self._mute_due()
             end = self.blocks_done + (n_blocks - done)
             if self._queue:
                 end = min(end, self._landing_block(self._queue[0]))
+            if self._mutes:
+                end = min(end, max(self._mutes[0][0], self.blocks_done + 1))
             count = end - self.blocks_done
             self.engine.render_into(out[done: done + count])
             done += count
@@ -127,6 +137,17 @@ class GlicolSequencer:
         while self._queue and self._landing_block(self._queue[0]) <= self.blocks_done:
             self._land(self._queue.popleft())
 
+    def _mute_due(self) -> None:
+        while self._mutes and self._mutes[0][0] <= self.blocks_done:
+            _, agents = self._mutes.popleft()
+            cue = self._playing
+            if cue is None or not agents & {part.agent for part in cue.parts} or self._restarted:
+                continue
+            parts = tuple(replace(part, notes=(REST,) * len(part.notes)) if part.agent in agents else part
+                          for part in cue.parts)
+            self._playing = replace(cue, parts=parts)
+            self.engine.update(self._program(self._playing, new_generation=False))
+
     def _continues(self, cue: _Cue) -> bool:
         return cue.shape == self._shape and not self._restarted
 
@@ -147,6 +168,7 @@ class GlicolSequencer:
         self.phrase_starts.append(self._origin + self._landed_in_generation * cue.shape.phrase_samples)
         self._landed_in_generation += 1
         self._shape = cue.shape
+        self._playing = cue
         self.engine.update(self._program(cue, new_generation))
 
     def _program(self, cue: _Cue, new_generation: bool) -> str:

@@ -26,6 +26,7 @@ from ensemble.events import Phrase
 from ensemble.glicol.engine import BLOCK, SAMPLE_RATE, GlicolEngine
 from ensemble.glicol.program import load_voices
 from ensemble.glicol.sequencer import GlicolSequencer
+from ensemble.mix import Mix
 from ensemble.outputs.base import Output
 
 FRAMES = 2 * BLOCK  # per callback: 5.8 ms at 44.1 kHz
@@ -65,7 +66,8 @@ class GlicolAudioOutput(Output):
         super().__init__()
         self.device = device
         self.stats = AudioStats()
-        self._inbox: deque[tuple[Phrase | None, float]] = deque()  # (phrase or end, clock time)
+        # (a phrase, the end (None) or the agents muted from then on, clock time)
+        self._inbox: deque[tuple[Phrase | frozenset[str] | None, float]] = deque()
         self._ready: deque[np.ndarray] = deque()  # rendered chunks, (FRAMES, 2) float32
         self._wanted = threading.Event()  # the callback took a chunk: render another
         self._stopping = threading.Event()
@@ -99,6 +101,11 @@ class GlicolAudioOutput(Output):
 
     def end(self, at: float) -> None:
         self._inbox.append((None, at))
+
+    def remix(self, mix: Mix, at: float) -> None:
+        """A mute is heard at once: the phrase playing goes on with those agents' notes as rests.
+        Unmuting, and a voice or level changed, are heard from the next phrase."""
+        self._inbox.append((frozenset(mix.muted), at))
 
     def close(self) -> None:
         if self._stream is None:
@@ -144,11 +151,13 @@ class GlicolAudioOutput(Output):
         first = self._first_sample_time
         if first is not None:  # phrases are placed once the time line is known
             while self._inbox:
-                phrase, when = self._inbox.popleft()
-                if phrase is None:
+                item, when = self._inbox.popleft()
+                if item is None:
                     self._sequencer.silence_from(self._sample_at(when, first))
+                elif isinstance(item, frozenset):
+                    self._sequencer.mute_from(item, self._sample_at(when, first))
                 else:
-                    self._sequencer.schedule(phrase, self._sample_at(when, first))
+                    self._sequencer.schedule(item, self._sample_at(when, first))
         blocks = self._limiter.process(self._sequencer.render(FRAMES // BLOCK))
         self.stats.loudest = max(self.stats.loudest, float(np.abs(blocks).max()))
         return np.ascontiguousarray(blocks.transpose(0, 2, 1).reshape(FRAMES, 2))

@@ -19,6 +19,7 @@ from ensemble.errors import UserError
 from ensemble.events import ARTICULATION, Phrase, TimedNote
 from ensemble.midi import ports
 from ensemble.midi.sender import ALL_NOTES_OFF, MidiSender
+from ensemble.mix import Mix
 from ensemble.outputs.base import Output
 
 PULSES_PER_BEAT = 24
@@ -80,6 +81,23 @@ class MidiOutput(Output):
                 sender.schedule(start, mido.Message("program_change", channel=channel, program=program))
         if self.clock_out:
             self._clock_pulses(sender, phrase, start)
+
+    def remix(self, mix: Mix, at: float) -> None:
+        """Mid-phrase: a muted agent's sounding notes stop now (All Notes Off on its channel, unless
+        a heard agent shares it); a program set now is sent now."""
+        sender = self.sender
+        if sender is None:
+            return
+        heard = {agent: sound for agent, (sound, _) in mix.sounds.items() if agent not in mix.muted}
+        channels = {sound.channel - 1 for sound in heard.values()}
+        for channel in sorted(self._channels - channels):
+            sender.schedule(at, mido.Message("control_change", channel=channel, control=ALL_NOTES_OFF))
+        self._channels = channels
+        for sound in heard.values():
+            program, channel = sound.program, sound.channel - 1
+            if program is not None and self._programs.get(channel) != program:
+                self._programs[channel] = program
+                sender.schedule(at, mido.Message("program_change", channel=channel, program=program))
 
     def note(self, note: TimedNote) -> None:
         if self.sender is None:

@@ -6,6 +6,7 @@ from collections import deque
 
 from ensemble.clock import Clock
 from ensemble.events import Phrase, TimedNote
+from ensemble.mix import Mix
 
 
 class Output:
@@ -29,6 +30,11 @@ class Output:
 
     def note(self, note: TimedNote) -> None:
         """One note, handed over ahead of its due time."""
+
+    def remix(self, mix: Mix, at: float) -> None:
+        """Who is heard, or how, changed: from clock time `at`, `mix.revise` says how each note
+        sounds. Notes handed over from now on are revised already; an output that holds more
+        (a phrase's program, a sounding note) revises it here."""
 
     def end(self, at: float) -> None:
         """The performance ends at clock time `at`: nothing new starts after it."""

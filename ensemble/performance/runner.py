@@ -32,7 +32,8 @@ class Runner:
         self.session = Session(seed=source.seed, ear=ear)
         self.recorder = Recorder(self.session)  # from the start, so `record on` may come at any time
         self.conductor = Conductor(source.play(self.session), self.session.tempo, outputs, clock,
-                                   lookahead=lookahead, when_open=when_open, require_output=require_output)
+                                   lookahead=lookahead, when_open=when_open, require_output=require_output,
+                                   mix=lambda: self.session.mix)
         self.finished = threading.Event()
         self._thread: threading.Thread | None = None
 

@@ -91,3 +91,26 @@ def test_after_an_engine_trap_the_next_phrase_is_back_on_the_grid():
     start = sequencer.phrase_starts[2]
     assert 0 <= 2 * 4 * 4410 - start < BLOCK  # realigned on the ideal boundary
     assert [o for o in _onsets(audio) if o >= start][:3] == [start + 1 + k * 4410 for k in range(3)]
+
+
+def test_a_mute_mid_phrase_silences_that_agent_at_once_and_the_other_plays_on():
+    from support.audio_analysis import dominant_midi
+
+    # E5 for a1: no harmonic of a square C4 (odd harmonics only) comes near it
+    parts = [Part("a0", (60,) * 4, Sound("square")), Part("a1", (76,) * 4, Sound("square"))]
+    sequencer = GlicolSequencer(GlicolEngine(on_message=pytest.fail), load_voices())
+    sequencer.schedule(_phrase(0, parts), 0)
+    step, rate, window = 4410, 44100, 1700
+    first = sequencer.render(2 * step // BLOCK)[:, 0, :].ravel()  # two steps: both agents
+    sequencer.mute_from(frozenset({"a1"}), 2 * step)
+    rest = sequencer.render(2 * step // BLOCK)[:, 0, :].ravel()  # the last two steps
+
+    def e5(segment):  # a1's pitch, 659 Hz
+        spectrum = np.abs(np.fft.rfft(segment * np.hanning(len(segment))))
+        bin_ = round(659.3 * len(segment) / rate)
+        return spectrum[bin_ - 2: bin_ + 3].max()
+
+    before, after = first[step + 100: step + 100 + window], rest[100: 100 + window]
+    assert e5(before) > 30 * e5(after)  # a1 is gone from the first block after the mute
+    assert round(dominant_midi(after, rate)) == 60  # a0 plays on
+    assert round(dominant_midi(rest[step + 100: step + 100 + window], rate)) == 60  # on its grid

@@ -217,3 +217,31 @@ def test_a_muted_agents_channel_gets_all_notes_off_at_the_boundary(jack_midi):
     synth.close()
     resets = [m for _, m in synth.received if m.type == "control_change" and m.control == 123]
     assert resets and resets[0].channel == 1  # a1 plays on channel 2
+
+
+def test_a_mute_is_heard_within_the_lookahead_and_ends_the_agents_sounding_notes(jack_midi):
+    from ensemble import commands as cmd
+    from ensemble.performance.runner import Runner
+
+    synth = Synth(jack_midi)
+    script = "tempo 60\nstep 1\nseed C4 E4 G4 C5\nspawn 2\nset all rests=off\nwait 3\n"  # 1 s steps
+    runner = Runner(script_source(parse_script(script), 0, "test"), [MidiOutput("synth", "jack")],
+                    RealtimeClock(), lookahead=0.1, ear=None)
+    thread = threading.Thread(target=runner.run, daemon=True)
+    thread.start()
+    time.sleep(0.5)
+    while runner.conductor.phrases_played < 1:  # well into the second phrase, a1's note sounding
+        time.sleep(0.01)
+    time.sleep(1.3)
+    muted_at = time.monotonic()
+    assert runner.session.apply_now(cmd.Mute("a1"))
+    join(thread, 30, "the performance")
+    time.sleep(0.1)
+    synth.close()
+    a1 = 1  # a1 plays on channel 2
+    later_ons = [at for at, m in synth.of_type("note_on") if m.channel == a1 and at > muted_at + 0.1 + 0.01]
+    assert later_ons == []  # nothing of a1's is heard after the lookahead
+    stops = [at for at, m in synth.received if m.channel == a1 and m.type == "control_change"
+             and m.control == 123 and at > muted_at]
+    assert stops and stops[0] - muted_at < 0.1 + 0.03  # its sounding note ended, within the lookahead
+    assert any(m.channel == 0 and at > muted_at + 0.2 for at, m in synth.of_type("note_on"))  # a0 plays on
