@@ -46,7 +46,8 @@ class Timing:
 class Conductor:
     def __init__(self, phrases: Iterable[Phrase], tempo: TempoMap, outputs: list[Output], clock: Clock,
                  lookahead: float = DEFAULT_LOOKAHEAD, when_open: Callable[[], None] = lambda: None,
-                 require_output: bool = True, mix: Callable[[], Mix] | None = None) -> None:
+                 require_output: bool = True, mix: Callable[[], Mix] | None = None,
+                 compose_ahead: float | None = COMPOSE_AHEAD) -> None:
         self.phrases = phrases
         self.tempo = tempo
         self.outputs = outputs
@@ -60,6 +61,9 @@ class Conductor:
         # outputs hear of a change within POLL. Without it, notes play as they were composed.
         self.mix = mix
         self._seen_mix: Mix | None = None
+        # None: compose each phrase as soon as the one before is handed over, a whole phrase
+        # ahead, as ensemble did before commands were heard at once (kept for comparison).
+        self.compose_ahead = compose_ahead
         self.timing = Timing()
         self.origin = 0.0  # clock time of beat 0
         self.phrases_played = 0
@@ -142,6 +146,7 @@ class Conductor:
             self._each("phrase", phrase, start)
             notes = self._timed_notes(phrase)
             end = self._at(phrase.start_beat + phrase.beats)
+            following = next(upcoming, None) if self.compose_ahead is None else phrase
             for note in notes:
                 if not self._wait_until(note.due - self.lookahead):
                     return
@@ -151,9 +156,12 @@ class Conductor:
                     self._each("note", revised)
             self.phrases_played += 1
             self._relay_messages()
+            if self.compose_ahead is None:
+                phrase = following
+                continue
             # Compose the next phrase as late as is safe, so that a command typed meanwhile lands
             # on it: the next boundary more than the lookahead (and this margin) away.
-            if not self._wait_until(end - self.lookahead - COMPOSE_AHEAD):
+            if not self._wait_until(end - self.lookahead - self.compose_ahead):
                 return
             phrase = next(upcoming, None)
         self._each("end", end)
