@@ -24,7 +24,7 @@ SEED_HELP = "random seed (default: 0; a journal replays with its own)"
 
 def _render(source: Source, out: Path, midi: Path | None = None) -> int:
     from ensemble.performance.offline import render
-    from ensemble.report import accuracy_table
+    from ensemble.report import accuracy_table, commands_table
 
     result = render(source, out, midi=midi)
     session = result.session
@@ -34,6 +34,8 @@ def _render(source: Source, out: Path, midi: Path | None = None) -> int:
         print(f"wrote {midi}")
     print(f"seed melody: {session.chain.melody}")
     print(accuracy_table(session))
+    print("commands, by the phrase they landed on:")
+    print(commands_table(result.commands))
     return 0
 
 

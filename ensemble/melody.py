@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ensemble.errors import UserError
+from ensemble.hints import hint
 
 REST = -1
 """A step that sounds nothing. Stored as -1 so melodies fit in integer arrays."""
@@ -104,7 +105,7 @@ class Palette:
     def parse(cls, text: str) -> Palette:
         scale, _, span = text.partition(":")
         if scale not in SCALES:
-            raise UserError(f"unknown scale '{scale}' (choose from {', '.join(SCALES)})")
+            raise UserError(f"unknown scale '{scale}'{hint(scale, SCALES, 'choose from')}")
         low_text, dash, high_text = span.partition("-")
         if not dash:
             raise UserError(f"palette '{text}' needs a range, e.g. {scale}:C4-C6")

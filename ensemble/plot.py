@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ensemble.errors import UserError
-from ensemble.melody import REST
+from ensemble.melody import REST, note_name
 from ensemble.performance.journal import Journal, read_journal
 from ensemble.performance.sources import journal_source, rehearse
 from ensemble.session import Session
@@ -45,29 +45,46 @@ def figure(journal: Journal, session: Session) -> Any:
                   for a in phrase if a.agent == name and a.heard]
         if points:
             curves.plot(*zip(*points, strict=True), label=name, color=colours[name], linewidth=1.2)
-    for phrase, commands in sorted(journal.commands.items()):
+    for order, (phrase, commands) in enumerate(sorted(journal.commands.items())):
         curves.axvline(phrase + 1, color="grey", linewidth=0.6, linestyle=":")
-        curves.annotate("; ".join(map(str, commands))[:48], (phrase + 1, 0.98), fontsize=6, rotation=90,
-                        va="top", ha="right", color="grey", xycoords=("data", "axes fraction"))
+        # Labels of nearby phrases would overlap: each is stepped down from the last, in turn.
+        curves.annotate("; ".join(map(str, commands))[:40], (phrase + 1, 0.98 - 0.16 * (order % 3)),
+                        fontsize=6, va="top", ha="left", color="dimgrey", xycoords=("data", "axes fraction"),
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
     curves.set(xlabel="phrase", ylabel="accuracy of the attempt", ylim=(-0.02, 1.02),
                title=f"{journal.path.name}: learning curves (dotted: commands)")
     curves.legend(loc="lower right", fontsize=7, ncol=max(1, len(names) // 8))
 
-    step = 0
-    for attempts in session.history.attempts:
-        width = max((len(a.played) for a in attempts), default=0)
-        for attempt in attempts:
-            if attempt.heard and attempt.agent in colours:
-                for offset, note in enumerate(attempt.played):
-                    if note != REST:
-                        roll.broken_barh([(step + offset, 0.9)], (note - 0.4, 0.8),
-                                         color=colours[attempt.agent], alpha=0.6)
-        step += width
-    roll.set(xlabel="step", ylabel="MIDI note", title="who played what")
+    _draw_roll(roll, session, names, colours)
 
     _draw_chain(chain, session, names, colours)
     fig.tight_layout()
     return fig
+
+
+def _draw_roll(axes: Any, session: Session, names: list[str], colours: dict[str, Any]) -> None:
+    """Who played what: each agent in a lane of its own within each semitone, muted ones hollow."""
+    lane = 0.9 / max(1, len(names))
+    step, notes = 0, set()
+    history = session.history
+    for index, attempts in enumerate(history.attempts):
+        width = max((len(a.played) for a in attempts), default=0)
+        muted = history.muted[index] if index < len(history.muted) else frozenset()
+        for attempt in attempts:
+            if not attempt.heard or attempt.agent not in colours:
+                continue
+            bottom = -0.45 + lane * names.index(attempt.agent)
+            style = ({"facecolor": "none", "edgecolor": colours[attempt.agent], "linewidth": 0.5}
+                     if attempt.agent in muted else {"color": colours[attempt.agent]})
+            for offset, note in enumerate(attempt.played):
+                if note != REST:
+                    axes.broken_barh([(step + offset, 0.9)], (note + bottom, lane), **style)
+                    notes.add(note)
+        step += width
+    if notes:
+        ticks = list(range(min(notes), max(notes) + 1))
+        axes.set_yticks(ticks, [note_name(note) for note in ticks], fontsize=6)
+    axes.set(xlabel="step", ylabel="note", title="who played what (a lane per agent; hollow: muted)")
 
 
 def _agents_in_order(session: Session) -> list[str]:

@@ -16,8 +16,8 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.key_binding.bindings.completion import generate_completions
 from prompt_toolkit.patch_stdout import patch_stdout
 
+from ensemble import __version__, logs
 from ensemble import commands as cmd
-from ensemble import logs
 from ensemble.outputs.destinations import FORMS
 from ensemble.stage import Stage
 
@@ -104,6 +104,8 @@ def run_repl(stage: Stage, midi_ports: Callable[[], list[str]] = lambda: [], vi_
         key_bindings=tab_completes_a_unique_prefix(), **prompt_options)
     # Messages from the music appear above the line being typed.
     with patch_stdout(raw=True), logs.shown_on(sys.stdout):
+        outputs = ", ".join(output.name for output in stage.conductor.outputs) or "nothing yet (out add ...)"
+        print(f"ensemble {__version__}, playing on {outputs}: type `help` for commands, Ctrl-D to stop")
         stage.start()
         try:
             while not stage.quitting and not stage.finished.is_set():

@@ -6,7 +6,8 @@ from itertools import pairwise
 
 from ensemble.session import Session
 
-_SPARKS = " ▁▂▃▄▅▆▇█"
+_SPARKS = "_▁▂▃▄▅▆▇█"  # 0% is drawn, not left blank
+SCALE = f"{_SPARKS[0]} = 0%, {_SPARKS[-1]} = 100%"
 _PERIODS = 4
 
 
@@ -19,14 +20,23 @@ def sparkline(values: list[float], width: int = 24) -> str:
     return "".join(_SPARKS[round(m * (len(_SPARKS) - 1))] for m in means)
 
 
+def accuracy(played: tuple[int, ...], wanted: tuple[int, ...]) -> float | None:
+    """Share of steps played as wanted; None when the two differ in length (a re-seed)."""
+    if len(played) != len(wanted):
+        return None
+    return sum(p == w for p, w in zip(played, wanted, strict=True)) / len(wanted)
+
+
 def accuracy_table(session: Session) -> str:
-    """One row per agent: whom it copies, its accuracy per quarter of the performance,
-    the first phrase it played its target exactly, and a sparkline of every attempt."""
+    """One row per agent: whom it copies, its accuracy against its target per quarter of the
+    performance, the first phrase it played its target exactly and the first it played the seed
+    exactly, and a sparkline of every attempt against its target."""
     history, chain = session.history, session.chain
     total = len(history.attempts)
     bounds = [round(i * total / _PERIODS) for i in range(_PERIODS + 1)]
     periods = [f"{bounds[i] + 1}-{bounds[i + 1]}" for i in range(_PERIODS)]
-    header = ["agent", "copies", "voice", *(f"ph {p}" for p in periods), "first exact", "accuracy per phrase"]
+    header = ["agent", "copies", "voice", *(f"ph {p}" for p in periods), "first exact", "first as seed",
+              "accuracy per phrase"]
     rows = [header]
     for name in chain.names:
         by_phrase = {i: a for i, phrase in enumerate(history.attempts) for a in phrase
@@ -36,11 +46,22 @@ def accuracy_table(session: Session) -> str:
             scores = [by_phrase[i].accuracy for i in range(start, end) if i in by_phrase]
             cells.append(f"{sum(scores) / len(scores):.0%}" if scores else "-")
         exact = next((i + 1 for i, a in sorted(by_phrase.items()) if a.accuracy == 1.0), None)
+        seeds = history.seeds
+        as_seed = next((i + 1 for i, a in sorted(by_phrase.items())
+                        if i < len(seeds) and accuracy(a.played, seeds[i]) == 1.0), None)
         rows.append([
             name, chain.follows[name], session.voicing(name).voice, *cells,
-            f"phrase {exact}" if exact else "never",
+            f"phrase {exact}" if exact else "never", f"phrase {as_seed}" if as_seed else "never",
             sparkline([by_phrase[i].accuracy for i in sorted(by_phrase)]),
         ])
     widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
-    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
+    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:], f"(sparkline: {SCALE})"])
+
+
+def commands_table(commands: list[tuple[int, str]]) -> str:
+    """The commands of a performance with the phrase each landed on, one phrase a line."""
+    by_phrase: dict[int, list[str]] = {}
+    for phrase, command in commands:
+        by_phrase.setdefault(phrase, []).append(command)
+    return "\n".join(f"phrase {phrase:>4}: {'; '.join(texts)}" for phrase, texts in by_phrase.items())

@@ -22,7 +22,7 @@ from ensemble.commands.language import Handlers
 from ensemble.errors import UserError
 from ensemble.events import Part, Phrase
 from ensemble.learning.chain import SEED, Attempt, Chain, agent_name, agent_number
-from ensemble.melody import Melody
+from ensemble.melody import REST, Melody, note_name
 from ensemble.mix import Mix
 from ensemble.snapshot import AgentView, Snapshot
 from ensemble.tempo import TempoMap
@@ -55,6 +55,8 @@ class History:
     """Every attempt made so far, phrase by phrase, for reports and plots."""
 
     attempts: list[list[Attempt]] = field(default_factory=list)
+    seeds: list[tuple[int, ...]] = field(default_factory=list)  # the seed melody of each phrase
+    muted: list[frozenset[str]] = field(default_factory=list)  # who was muted in each phrase
     practice: int = 0  # silent attempts made with `train`, outside the phrases
 
     def recent(self, agent: str, count: int) -> list[Attempt]:
@@ -109,6 +111,7 @@ class Session:
         self._composing = threading.RLock()
         self.snapshot = Snapshot()
         self.mix = Mix()  # swapped whole whenever who is heard, or how, changes
+        self._unreachable: dict[str, frozenset[int]] = {}  # agent -> target notes it cannot play
 
     # -- from any thread ------------------------------------------------------------------------
 
@@ -185,6 +188,9 @@ class Session:
         self._hear_steps_as_played()
         attempts = self.chain.step()
         self.history.attempts.append(attempts)
+        self.history.seeds.append(self.chain.melody.notes)
+        self.history.muted.append(frozenset(self.muted))
+        self._warn_of_unreachable_targets(attempts)
         for observer in self._observers:
             observer.composed(self.phrase_index, attempts)
         phrase = Phrase(
@@ -317,6 +323,32 @@ class Session:
             result[indices] = self._ear.rewards(played[indices], mine, targets[indices], theirs_timbre)
         return result
 
+    def _warn_of_unreachable_targets(self, attempts: list[Attempt]) -> None:
+        """Say once, when it starts (or changes), that an agent's target has notes its palette
+        lacks: it can never copy them, whatever it learns."""
+        for attempt in attempts:
+            if not attempt.heard:
+                continue
+            settings = self.chain.settings(attempt.agent)
+            missing = frozenset(attempt.target) - frozenset(settings.actions)
+            if missing == self._unreachable.get(attempt.agent, frozenset()):
+                continue
+            self._unreachable[attempt.agent] = missing
+            if not missing:
+                continue
+            notes = sorted(note for note in missing if note != REST)
+            fixes = []
+            if notes:
+                low = min(notes[0], settings.palette.low)
+                high = max(notes[-1], settings.palette.high)
+                fixes.append(f"palette=chromatic:{note_name(low)}-{note_name(high)}")
+            if REST in missing:
+                fixes.append("rests=on")
+            heard = " ".join(note_name(note) for note in sorted(missing))
+            log.warning("%s cannot reach its target: %s not in its palette %s%s (set %s %s)",
+                        attempt.agent, heard, settings.palette, "" if settings.rests else " without rests",
+                        attempt.agent, " ".join(fixes))
+
     def _timbre(self, voicing: Voicing) -> Timbre:
         return Timbre(voicing.voice, voicing.cutoff, round(self._step_seconds, 4))
 
@@ -326,16 +358,20 @@ class Session:
         for name in chain.names:
             recent = self.history.recent(name, RECENT)
             settings = chain.settings(name)
+            against_seed = None
+            if recent and len(recent[-1].played) == len(chain.melody):
+                hits = sum(p == s for p, s in zip(recent[-1].played, chain.melody.notes, strict=True))
+                against_seed = hits / len(chain.melody)
             agents.append(AgentView(
                 name, chain.follows[name], chain.epsilon(name), tuple(a.accuracy for a in recent),
-                recent[-1].played if recent else None, name in self.muted,
+                against_seed, recent[-1].played if recent else None, name in self.muted,
                 f"alpha={settings.alpha:g} reward={settings.reward} palette={settings.palette} "
                 f"voice={self.voicing(name).voice}"))
         sounds = {name: (self.voicing(name).sound(agent_number(name)), self.voicing(name).velocity)
                   for name in chain.names}
         with self._lock:
             self.snapshot = Snapshot(self.phrase_index, self.tempo.bpm, tuple(agents), chain.next_index,
-                                     tuple(str(command) for command, _ in self._pending))
+                                     tuple(str(command) for command, _ in self._pending), str(chain.melody))
             self.mix = Mix(frozenset(self.muted), sounds)
 
     def seconds(self, beat: float) -> float:

@@ -14,7 +14,8 @@ class AgentView:
     name: str
     copies: str  # an agent, or "seed"
     epsilon: float
-    recent: tuple[float, ...]  # accuracy of its last heard attempts, oldest first
+    recent: tuple[float, ...]  # accuracy of its last heard attempts against its target, oldest first
+    against_seed: float | None  # its last heard attempt's accuracy against the seed
     last_played: tuple[int, ...] | None
     muted: bool
     summary: str  # its main settings, as `set` writes them
@@ -27,6 +28,7 @@ class Snapshot:
     agents: tuple[AgentView, ...] = ()
     next_number: int = 0  # the number the next agent spawned will get
     pending: tuple[str, ...] = ()  # commands waiting for the next boundary, as typed
+    seed: str = ""  # the melody a0 copies, as written
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -8,6 +8,8 @@ from the chain the conductor's thread is changing.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,11 +24,13 @@ from ensemble.outputs import destinations
 from ensemble.outputs.base import Output
 from ensemble.performance.journal import default_path
 from ensemble.performance.runner import Runner
+from ensemble.performance.script import ScriptLine, load_script
 from ensemble.performance.sources import typed_source
 from ensemble.report import sparkline
 from ensemble.session import RECENT, Ear, is_performance_command, is_sound_level
 from ensemble.snapshot import Snapshot
 
+log = logging.getLogger(__name__)
 handles: Handlers[Stage] = Handlers()  # one handler per REPL-only command, answered at once
 
 
@@ -81,6 +85,7 @@ class Stage:
         expected = self.session.expected_agents()
         for name in command.agents():  # refuse now what would fail at the boundary
             if name not in expected:
+                # The whole list, no guess: a0 to a9 are all one edit apart.
                 known = ", ".join(expected) or "none yet: spawn some"
                 raise UserError(f"no agent '{name}' (agents: {known})")
         if is_sound_level(command) and self.session.apply_now(command):
@@ -107,6 +112,38 @@ class Stage:
             text += "\n" + "\n".join(f"  {' or '.join(kind.forms)}: {kind.help}"
                                      for kind in destinations.KINDS.values())
         return text
+
+    @handles(cmd.Load)
+    def _load(self, command: cmd.Load) -> str:
+        lines = load_script(Path(command.path))  # a bad line is refused whole, with file:line
+        waits = sum(line.command.phrases for line in lines if isinstance(line.command, cmd.Wait))
+        commands = sum(not isinstance(line.command, cmd.Wait) for line in lines)
+        thread = threading.Thread(target=self._play_script, args=(command.path, lines), name="load",
+                                  daemon=True)
+        thread.start()
+        return f"load {command.path}: {commands} commands, {waits} phrases of waiting, from now"
+
+    def _play_script(self, name: str, lines: list[ScriptLine]) -> None:
+        """Each command as if typed; `wait N` lets N phrases be composed first."""
+        for line in lines:
+            if self.quitting or self.finished.is_set():
+                return
+            if isinstance(line.command, cmd.Wait):
+                until = self.session.snapshot.phrase + line.command.phrases
+                while self.session.snapshot.phrase < until and not self.finished.wait(0.02):
+                    pass
+                continue
+            reply = self._perform_quietly(line.command)
+            if reply:
+                log.warning("%s:%d: %s", name, line.number, reply)
+
+    def _perform_quietly(self, command: cmd.Command) -> str:
+        """Perform a loaded command; only a refusal is worth saying."""
+        try:
+            self._perform(command)
+        except UserError as error:
+            return str(error)
+        return ""
 
     @handles(cmd.Status)
     def _status(self, command: cmd.Status) -> str:
@@ -138,24 +175,37 @@ class Stage:
         snapshot = self.snapshot
         if not snapshot.agents:
             return "no agents yet: spawn some"
-        rows = [["agent", "copies", "last attempt", "accuracy", "epsilon", "heard", "settings"]]
+        rows = [["agent", "copies", "last attempt", "vs target", "vs seed", "epsilon", "heard",
+                 "settings"]]
         for agent in snapshot.agents:
             rows.append([
                 agent.name, agent.copies,
                 " ".join(map(note_name, agent.last_played)) if agent.last_played is not None else "-",
-                f"{agent.recent[-1]:.0%}" if agent.recent else "-", f"{agent.epsilon:.2f}",
+                f"{agent.recent[-1]:.0%}" if agent.recent else "-",
+                f"{agent.against_seed:.0%}" if agent.against_seed is not None else "-",
+                f"{agent.epsilon:.2f}",
                 "muted" if agent.muted else "yes", agent.summary,
             ])
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-                         for row in rows)
+        table = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+                 for row in rows]
+        footer = [f"seed: {snapshot.seed}"]
+        if snapshot.pending:
+            footer.append(f"pending: {'; '.join(snapshot.pending)}")
+        return "\n".join([*table, *footer])
 
     def toolbar(self) -> str:
         """One line: tempo and phrase, then every agent: recent accuracy, epsilon, exact or not."""
         snapshot = self.snapshot
         parts = [f"{snapshot.tempo:g} bpm", f"phrase {self.conductor.phrases_played}"]
+        if self.runner.recorder.writer is not None:
+            parts.append("REC")
+        if snapshot.pending:
+            parts.append(f"pending {len(snapshot.pending)}")
         for agent in snapshot.agents:
             spark = sparkline(list(agent.recent), width=RECENT) if agent.recent else ""
             exact = "=" if agent.recent and agent.recent[-1] == 1.0 else " "
-            parts.append(f"{agent.name}{'m' if agent.muted else ''} {spark} e{agent.epsilon:.2f}{exact}")
+            seed = f" s{agent.against_seed:.0%}" if agent.against_seed is not None else ""
+            muted = " (muted)" if agent.muted else ""
+            parts.append(f"{agent.name}{muted} {spark} e{agent.epsilon:.2f}{exact}{seed}")
         return " | ".join(parts)

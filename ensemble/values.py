@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ensemble.errors import UserError
+from ensemble.hints import nearest
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ def number(kind: type, low: float, high: float, allowed: str | None = None) -> S
 def choice(options: tuple[str, ...]) -> Spec:
     def parse(text: str) -> str:
         if text not in options:
-            raise ValueError
+            close = nearest(text, options)
+            raise ValueError(f"did you mean '{close}'?" if close else "")
         return text
 
     return Spec(parse, " | ".join(options), options)

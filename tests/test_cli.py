@@ -21,8 +21,11 @@ def test_demo_renders_telephone_wav_and_prints_the_table(tmp_path):
     lines = result.stdout.splitlines()
     header = next(line for line in lines if line.startswith("agent"))
     assert "copies" in header and "first exact" in header
-    rows = lines[lines.index(header) + 2:]
+    rows = lines[lines.index(header) + 2: lines.index(header) + 6]
     assert [row.split()[0] for row in rows] == ["a0", "a1", "a2", "a3"]
+    assert lines[lines.index(header) + 6] == "(sparkline: _ = 0%, █ = 100%)"
+    commands = lines[lines.index("commands, by the phrase they landed on:") + 1:]
+    assert commands[0].startswith("phrase    1: tempo 120; step 0.5; seed C4 E4 G4 C5 B4 G4 D4 _")
 
 
 def test_a_bad_script_is_one_line_and_no_traceback(tmp_path):

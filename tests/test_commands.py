@@ -39,6 +39,8 @@ def test_commands_print_back_as_they_parse(line):
     ("set a0 alpha", "is not KEY=VALUE"),
     ("set a0 alpha=2", "allowed: a number from 0 to 1"),
     ("set all speed=3", "unknown setting 'speed'"),
+    ("set a0 palette=majr:C4-C5", "unknown scale 'majr' \\(did you mean 'major'\\?\\)"),
+    ("set a0 reward=neer", "did you mean 'near'"),
     ("set a1 epsilonn=0.2", "unknown setting 'epsilonn' \\(did you mean 'epsilon'\\?\\)"),
     ("tempo 1000", "BPM must be a number from 20 to 400"),
     ("step 0", "BEATS must be a number"),

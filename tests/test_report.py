@@ -1,10 +1,10 @@
 from ensemble import commands as cmd
-from ensemble.report import accuracy_table, sparkline
+from ensemble.report import accuracy_table, commands_table, sparkline
 from ensemble.session import Session
 
 
 def test_sparkline_runs_from_low_to_high():
-    assert sparkline([0.0, 0.5, 1.0], width=3) == " ▄█"
+    assert sparkline([0.0, 0.5, 1.0], width=3) == "_▄█"  # 0% is drawn, not blank
     assert len(sparkline([1.0] * 100)) == 24
 
 
@@ -20,3 +20,23 @@ def test_the_table_has_a_row_per_agent_with_its_progress():
     assert a0[:3] == ["a0", "seed", "saw"] and a1[:2] == ["a1", "a0"]
     assert a0[6] == "100%"  # the last quarter of the performance is exact
     assert "phrase" in rows[2] and "never" not in rows[2]
+
+
+def test_first_exact_is_told_against_the_target_and_against_the_seed():
+    session = Session(seed=0)
+    # a1 copies a0, whose palette lacks E4: a1 soon plays its target exactly, never the seed
+    for line in ["seed C4 E4 G4", "set all epsilon=0 alpha=1 rests=off", "spawn 2",
+                 "set a0 palette=minor_pentatonic:C4-C5", "set a1 palette=chromatic:C4-C5"]:
+        session.submit(cmd.parse_command(line))
+    for _ in range(40):
+        session.next_phrase()
+    rows = accuracy_table(session).splitlines()
+    assert "first exact  first as seed" in rows[0]
+    a1 = rows[3]
+    assert a1.split()[7:9] == ["phrase", a1.split()[8]] and a1.split()[9] == "never"
+    assert rows[-1] == "(sparkline: _ = 0%, █ = 100%)"
+
+
+def test_commands_are_listed_by_the_phrase_they_landed_on():
+    assert commands_table([(1, "tempo 120"), (1, "spawn 2"), (16, "set all epsilon=0.8")]) == (
+        "phrase    1: tempo 120; spawn 2\nphrase   16: set all epsilon=0.8")

@@ -52,10 +52,15 @@ def test_status_and_toolbar_show_the_agents():
         stage.session.submit(cmd.parse_command(line))
     stage.session.next_phrase()
     status = stage.status().splitlines()
-    assert status[0].split()[:3] == ["agent", "copies", "last"]
+    assert status[0].split() == ["agent", "copies", "last", "attempt", "vs", "target", "vs", "seed",
+                                 "epsilon", "heard", "settings"]
     assert status[1].split()[:2] == ["a0", "seed"] and "alpha=0.9" in status[1]
     assert "muted" in status[2]
-    assert stage.toolbar().startswith("120 bpm | phrase 0 | a0 ") and "a1m" in stage.toolbar()
+    assert status[-1] == "seed: C4 E4 G4 E4 C4"
+    toolbar = stage.toolbar()
+    assert toolbar.startswith("120 bpm | phrase 0 | a0 ") and "a1 (muted)" in toolbar and " s" in toolbar
+    stage.session.submit(cmd.Spawn(1))
+    assert "pending 1" in stage.toolbar() and stage.status().splitlines()[-1] == "pending: spawn 1"
 
 
 def test_typed_agent_names_are_checked_against_the_agents_there_will_be():
@@ -103,3 +108,48 @@ def test_a_journal_of_commands_applied_at_once_replays_the_same_attempts(tmp_pat
     played = [[(a.agent, a.played) for a in phrase] for phrase in stage.session.history.attempts]
     assert [[(a.agent, a.played) for a in phrase] for phrase in replay.history.attempts] == played
     assert replay.muted == stage.session.muted and replay.voicing("a2").voice == "square"
+
+
+def test_the_toolbar_shows_when_a_recording_runs(tmp_path):
+    stage = Stage([], VirtualClock())
+    assert "REC" not in stage.toolbar()
+    stage.type(f"record on {tmp_path / 'r.jsonl'}")
+    assert " | REC" in stage.toolbar()
+    stage.type("record off")
+    assert "REC" not in stage.toolbar()
+
+
+def test_an_agent_that_cannot_reach_its_target_is_named_once_with_a_fix():
+    from support.messages import captured
+
+    stage = Stage([], VirtualClock())
+    for line in ("seed C4 D#4 G4 _", "spawn 2", "set a0 rests=off"):
+        stage.session.submit(cmd.parse_command(line))
+    with captured() as messages:
+        for _ in range(3):
+            stage.session.next_phrase()
+    assert messages.warnings() == [
+        "a0 cannot reach its target: _ D#4 not in its palette major:C4-C5 without rests "
+        "(set a0 palette=chromatic:C4-C5 rests=on)"]
+
+
+def test_load_plays_a_scripts_commands_into_the_performance_with_its_waits(tmp_path):
+    (tmp_path / "more.ens").write_text("spawn 2\nwait 2\nmute a1\nseed C4 G4\n")
+    stage = Stage([], VirtualClock())
+    assert stage.type(f"load {tmp_path / 'more.ens'}") == (
+        f"load {tmp_path / 'more.ens'}: 3 commands, 2 phrases of waiting, from now")
+    import time
+
+    deadline = time.monotonic() + 10
+    while not stage.session.muted and time.monotonic() < deadline:
+        stage.session.next_phrase()
+        time.sleep(0.01)
+    assert stage.session.muted == {"a1"}
+    assert stage.session.snapshot.phrase >= 2  # not before its two phrases of waiting
+    while str(stage.session.chain.melody) != "C4 G4" and time.monotonic() < deadline:
+        stage.session.next_phrase()
+        time.sleep(0.01)
+    assert str(stage.session.chain.melody) == "C4 G4"
+    (tmp_path / "bad.ens").write_text("spawn 1\nstatus\n")
+    reply = stage.type(f"load {tmp_path / 'bad.ens'}")
+    assert reply.endswith("bad.ens:2: 'status' is for the REPL; scripts cannot use it")

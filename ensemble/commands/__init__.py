@@ -6,6 +6,7 @@ from ensemble.commands.catalogue import (
     Forget,
     Help,
     Kill,
+    Load,
     Mute,
     Out,
     Quit,
@@ -25,7 +26,7 @@ from ensemble.commands.catalogue import (
 from ensemble.commands.language import COMMANDS, PERFORMANCE, Command, Context, Where, parse_command
 
 __all__ = [
-    "COMMANDS", "PERFORMANCE", "Command", "Context", "Follow", "Forget", "Help", "Kill", "Mute", "Out",
-    "Quit", "Record", "Seed", "Set", "Solo", "Spawn", "Status", "Step", "Tempo", "Train", "Unmute",
+    "COMMANDS", "PERFORMANCE", "Command", "Context", "Follow", "Forget", "Help", "Kill", "Load", "Mute",
+    "Out", "Quit", "Record", "Seed", "Set", "Solo", "Spawn", "Status", "Step", "Tempo", "Train", "Unmute",
     "Voice", "Wait", "Where", "parse_command",
 ]

@@ -141,6 +141,13 @@ class Record(Command):
             raise UserError("usage: record on [FILE] | record off")
 
 
+@command("play a script's commands into the performance (its waits too, while you type)",
+         where=Where.REPL)
+@dataclass(frozen=True)
+class Load(Command):
+    path: str = arg(FilePath())
+
+
 @command("a table of the agents", where=Where.REPL)
 @dataclass(frozen=True)
 class Status(Command):

@@ -61,6 +61,11 @@ class Recorder:
     def composed(self, phrase: int, attempts: list[Attempt]) -> None:
         self._add({"phrase": phrase + 1, "checksum": checksum(attempts)})
 
+    def commands(self) -> list[tuple[int, str]]:
+        """(phrase, numbered from 1; command) of every command applied so far."""
+        with self._lock:
+            return [(entry["phrase"], entry["command"]) for entry in self._entries if "command" in entry]
+
     def start(self, path: Path, outputs: list[str]) -> JournalWriter:
         """Write the journal to `path`: what happened so far, then as it happens."""
         with self._lock:

@@ -30,6 +30,7 @@ class RenderResult:
     wall_seconds: float
     phrase_starts: list[int]  # sample at which each phrase begins in the WAV
     session: Session  # as it stood at the end: agents, history
+    commands: list[tuple[int, str]]  # (phrase, from 1; command) as they landed
 
     @property
     def speed(self) -> float:
@@ -78,7 +79,7 @@ def render(source: Source, out: Path, *, engine: GlicolEngine | None = None, sho
         runner.run()
     wall = time.perf_counter() - started
     return RenderResult(out, wav.frames / SAMPLE_RATE, wall, wav.phrase_starts[:source.phrases],
-                        runner.session)
+                        runner.session, runner.recorder.commands())
 
 
 def render_script(lines: list[ScriptLine], out: Path, *, seed: int = 0, name: str = "<script>",

@@ -217,3 +217,22 @@ def test_phrases_are_numbered_from_one_as_everywhere_else(tmp_path):
     (tmp_path / "zero.jsonl").write_text(header + '\n{"phrase":0,"checksum":"x"}\n')
     with pytest.raises(UserError, match=":2: a journal line needs a phrase number"):
         read_journal(tmp_path / "zero.jsonl")
+
+
+def test_the_piano_roll_names_its_notes_gives_each_agent_a_lane_and_draws_muted_agents_hollow(tmp_path):
+    from ensemble.plot import figure, replayed
+
+    _typed_performance(tmp_path / "p.jsonl")  # a2 is muted from phrase 5 on
+    journal = read_journal(tmp_path / "p.jsonl")
+    roll = figure(journal, replayed(journal)).axes[1]
+    labels = [label.get_text() for label in roll.get_yticklabels()]
+    assert {"C4", "E4", "G4", "C5"} <= set(labels)
+    def opaque(bars):
+        colour = bars.get_facecolor()
+        return len(colour) > 0 and colour[0][3] > 0
+
+    filled = [bars for bars in roll.collections if opaque(bars)]
+    hollow = [bars for bars in roll.collections if not opaque(bars)]
+    assert filled and hollow  # a2's muted attempts are drawn, hollow
+    lanes = {round(bars.get_paths()[0].vertices[:, 1].min() % 1, 2) for bars in filled}
+    assert len(lanes) == 3  # one lane per agent within each semitone
