@@ -39,6 +39,8 @@ class _Cue:
     start_sample: int  # where logical time puts the phrase
     shape: _Shape
     parts: tuple[Part, ...]
+    hushed: frozenset[str] = frozenset()  # agents whose chains play rests (muted), notes kept
+    voices: int = 0  # how many were composed to be heard: the mix is scaled by it, all phrase long
 
 
 def bpm_for_bar(samples: int) -> float:
@@ -66,15 +68,21 @@ class GlicolSequencer:
         self._playing: _Cue | None = None  # the cue landed last: what plays now
         self._mutes: deque[tuple[int, frozenset[str]]] = deque()  # (block, agents silenced from it)
 
-    def schedule(self, phrase: Phrase, start_sample: int) -> None:
-        """Queue a phrase that should start at `start_sample` (from logical time)."""
+    def schedule(self, phrase: Phrase, start_sample: int, with_silent: bool = False) -> None:
+        """Queue a phrase that should start at `start_sample` (from logical time).
+
+        `with_silent` (live): muted agents get chains too, playing rests, so that an unmute mid-
+        phrase changes only notes and every chain keeps its place on the grid.
+        """
+        parts = phrase.parts + phrase.silent if with_silent else phrase.parts
         shape = _Shape(
             n_steps=phrase.n_steps,
             phrase_samples=round(phrase.beats * 60.0 / phrase.tempo * SAMPLE_RATE),
             step_seconds=phrase.step_seconds,
-            sounds=tuple((p.agent, p.sound) for p in phrase.parts),
+            sounds=tuple((p.agent, p.sound) for p in parts),
         )
-        self._queue.append(_Cue(start_sample, shape, phrase.parts))
+        hushed = frozenset(part.agent for part in phrase.silent) if with_silent else frozenset()
+        self._queue.append(_Cue(start_sample, shape, parts, hushed, len(phrase.parts)))
 
     def silence_from(self, start_sample: int) -> None:
         """From a phrase boundary on, every voice rests and its last note rings out."""
@@ -83,12 +91,13 @@ class GlicolSequencer:
         if shape is None:
             return
         rests = tuple(Part(agent, (REST,) * shape.n_steps, sound) for agent, sound in shape.sounds)
-        self._queue.append(_Cue(start_sample, shape, rests))
+        self._queue.append(_Cue(start_sample, shape, rests, frozenset(), len(rests)))
 
-    def mute_from(self, agents: frozenset[str], start_sample: int) -> None:
-        """From `start_sample`, the phrase playing goes on with these agents' notes as rests. Only
-        the notes change, so every other voice keeps its place on the grid."""
-        self._mutes.append((max(start_sample // BLOCK, self.blocks_done), agents))
+    def hush_from(self, muted: frozenset[str], start_sample: int) -> None:
+        """From `start_sample`, the phrase playing goes on with the muted agents' notes as rests and
+        the others' as composed (an agent unmuted is heard again if the phrase has its chain). Only
+        notes change, so every voice keeps its place on the grid."""
+        self._mutes.append((max(start_sample // BLOCK, self.blocks_done), muted))
 
     def render(self, n_blocks: int) -> np.ndarray:
         """The next `n_blocks` blocks, shape (n_blocks, 2, 128), landing programs on time."""
@@ -139,14 +148,14 @@ class GlicolSequencer:
 
     def _mute_due(self) -> None:
         while self._mutes and self._mutes[0][0] <= self.blocks_done:
-            _, agents = self._mutes.popleft()
+            _, muted = self._mutes.popleft()
             cue = self._playing
-            if cue is None or not agents & {part.agent for part in cue.parts} or self._restarted:
+            if cue is None or self._restarted:
                 continue
-            parts = tuple(replace(part, notes=(REST,) * len(part.notes)) if part.agent in agents else part
-                          for part in cue.parts)
-            self._playing = replace(cue, parts=parts)
-            self.engine.update(self._program(self._playing, new_generation=False))
+            hushed = muted & {part.agent for part in cue.parts}
+            if hushed != cue.hushed:
+                self._playing = replace(cue, hushed=hushed)
+                self.engine.update(self._program(self._playing, new_generation=False))
 
     def _continues(self, cue: _Cue) -> bool:
         return cue.shape == self._shape and not self._restarted
@@ -174,9 +183,12 @@ class GlicolSequencer:
     def _program(self, cue: _Cue, new_generation: bool) -> str:
         if not cue.parts:
             return ""
-        level = LEVEL / np.sqrt(len(cue.parts))
+        # The mix is scaled by the voices composed to be heard; a mute mid-phrase leaves it be.
+        level = LEVEL / np.sqrt(max(1, cue.voices))
         return "\n".join(
-            chain(f"{part.agent}_{self._generation}", part.notes, self.voices[part.sound.voice],
-                  cue.shape.step_seconds, level * part.sound.amp, part.sound.cutoff, new=new_generation)
+            chain(f"{part.agent}_{self._generation}",
+                  (REST,) * len(part.notes) if part.agent in cue.hushed else part.notes,
+                  self.voices[part.sound.voice], cue.shape.step_seconds, level * part.sound.amp,
+                  part.sound.cutoff, new=new_generation)
             for part in cue.parts
         )

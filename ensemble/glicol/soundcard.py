@@ -103,8 +103,9 @@ class GlicolAudioOutput(Output):
         self._inbox.append((None, at))
 
     def remix(self, mix: Mix, at: float) -> None:
-        """A mute is heard at once: the phrase playing goes on with those agents' notes as rests.
-        Unmuting, and a voice or level changed, are heard from the next phrase."""
+        """A mute or an unmute is heard at once: the phrase playing goes on with the muted agents'
+        notes as rests (every agent has a chain). A voice or level changed is heard from the next
+        phrase: changing a synth mid-phrase would move its chain off the grid."""
         self._inbox.append((frozenset(mix.muted), at))
 
     def close(self) -> None:
@@ -155,9 +156,9 @@ class GlicolAudioOutput(Output):
                 if item is None:
                     self._sequencer.silence_from(self._sample_at(when, first))
                 elif isinstance(item, frozenset):
-                    self._sequencer.mute_from(item, self._sample_at(when, first))
+                    self._sequencer.hush_from(item, self._sample_at(when, first))
                 else:
-                    self._sequencer.schedule(item, self._sample_at(when, first))
+                    self._sequencer.schedule(item, self._sample_at(when, first), with_silent=True)
         blocks = self._limiter.process(self._sequencer.render(FRAMES // BLOCK))
         self.stats.loudest = max(self.stats.loudest, float(np.abs(blocks).max()))
         return np.ascontiguousarray(blocks.transpose(0, 2, 1).reshape(FRAMES, 2))

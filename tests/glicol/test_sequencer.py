@@ -102,7 +102,7 @@ def test_a_mute_mid_phrase_silences_that_agent_at_once_and_the_other_plays_on():
     sequencer.schedule(_phrase(0, parts), 0)
     step, rate, window = 4410, 44100, 1700
     first = sequencer.render(2 * step // BLOCK)[:, 0, :].ravel()  # two steps: both agents
-    sequencer.mute_from(frozenset({"a1"}), 2 * step)
+    sequencer.hush_from(frozenset({"a1"}), 2 * step)
     rest = sequencer.render(2 * step // BLOCK)[:, 0, :].ravel()  # the last two steps
 
     def e5(segment):  # a1's pitch, 659 Hz
@@ -114,3 +114,27 @@ def test_a_mute_mid_phrase_silences_that_agent_at_once_and_the_other_plays_on():
     assert e5(before) > 30 * e5(after)  # a1 is gone from the first block after the mute
     assert round(dominant_midi(after, rate)) == 60  # a0 plays on
     assert round(dominant_midi(rest[step + 100: step + 100 + window], rate)) == 60  # on its grid
+
+
+def test_an_unmute_mid_phrase_brings_that_agent_back_at_once_on_the_grid():
+    from support.audio_analysis import dominant_midi
+
+    heard, muted = Part("a0", (60,) * 4, Sound("square")), Part("a1", (76,) * 4, Sound("square"))
+    phrase = Phrase(0, 0.0, STEP, 150.0, (heard,), 4, silent=(muted,))  # a1 muted when composed
+    sequencer = GlicolSequencer(GlicolEngine(on_message=pytest.fail), load_voices())
+    sequencer.schedule(phrase, 0, with_silent=True)  # live: a1 has a chain, playing rests
+    step, rate, window = 4410, 44100, 1700
+    first = sequencer.render(2 * step // BLOCK)[:, 0, :].ravel()
+    sequencer.hush_from(frozenset(), 2 * step)  # unmute all
+    rest = sequencer.render(2 * step // BLOCK)[:, 0, :].ravel()
+    before, after = first[step + 100: step + 100 + window], rest[100: 100 + window]
+    assert round(dominant_midi(before, rate)) == 60  # only a0 before
+
+    def e5(segment):
+        spectrum = np.abs(np.fft.rfft(segment * np.hanning(len(segment))))
+        bin_ = round(659.3 * len(segment) / rate)
+        return spectrum[bin_ - 2: bin_ + 3].max()
+
+    assert e5(after) > 30 * e5(before)  # a1's E5 from the first step after the unmute
+    late = rest[step + 100: step + 100 + window]
+    assert e5(late) > 30 * e5(before) and round(dominant_midi(late, rate)) in (60, 76)  # both, on the grid
