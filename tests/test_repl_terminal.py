@@ -1,0 +1,89 @@
+"""The real `ensemble` REPL in a pseudo-terminal, as a performer meets it: banner, Tab, quit."""
+
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+import time
+
+ESCAPES = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Z0-9]|\x1b[=>]|\r")
+
+
+class Terminal:
+    def __init__(self, args, cwd, env):
+        self.master, slave = pty.openpty()
+        self.process = subprocess.Popen([sys.executable, "-m", "ensemble", *args], stdin=slave, stdout=slave,
+                                        stderr=slave, cwd=cwd, env=env, close_fds=True)
+        os.close(slave)
+        self.screen = b""
+
+    def expect(self, text, timeout=20.0):
+        """Read until `text` has been shown (escape sequences removed); fail after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while text.encode() not in ESCAPES.sub(b"", self.screen):
+            left = deadline - time.monotonic()
+            assert left > 0, f"never showed {text!r}; the screen: {ESCAPES.sub(b'', self.screen)[-800:]!r}"
+            ready, _, _ = select.select([self.master], [], [], min(left, 0.2))
+            if ready:
+                try:
+                    self.screen += os.read(self.master, 65536)
+                except OSError:  # the process ended and closed its side
+                    break
+        assert text.encode() in ESCAPES.sub(b"", self.screen), f"never showed {text!r}"
+
+    def type(self, keys):
+        os.write(self.master, keys.encode())
+
+    def close(self):
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+        os.close(self.master)
+
+
+def test_the_repl_in_a_terminal_greets_completes_with_one_tab_and_quits_cleanly(tmp_path):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("JACK_")}
+    env.update(XDG_DATA_HOME=str(tmp_path), TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
+    # sc on a port where nothing listens: the REPL plays on, and nothing depends on a sound card
+    terminal = Terminal(["--to", "sc:127.0.0.1:9"], tmp_path, env)
+    try:
+        terminal.expect("playing on sc: type `help` for commands, Ctrl-D to stop")
+        terminal.expect("ensemble>")
+        terminal.type("spa\t 1\r")  # one Tab completes the unique prefix
+        terminal.expect("spawn 1: at phrase")
+        terminal.type("seed D4 F#4 A4  # sharps\r")
+        terminal.expect("seed D4 F#4 A4: at phrase")
+        terminal.type("quit\r")
+        terminal.expect("stopping: all notes off")
+        assert terminal.process.wait(timeout=20) == 0
+        assert b"Traceback" not in terminal.screen
+    finally:
+        terminal.close()
+
+
+def test_without_a_sound_card_the_repl_stays_up_says_so_once_and_takes_another_output(tmp_path):
+    import pytest
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith("JACK_")}
+    env.update(XDG_DATA_HOME=str(tmp_path), TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
+    terminal = Terminal([], tmp_path, env)  # the default: Glicol on the sound card
+    try:
+        terminal.expect("ensemble>")
+        try:
+            terminal.expect("no output could be opened: playing on in silence", timeout=10)
+        except AssertionError:
+            pytest.skip("this machine has a sound card: the REPL played on it")
+        terminal.type("spawn 2\r")
+        terminal.expect("spawn 2: at phrase")
+        terminal.type("out add sc:127.0.0.1:9\r")
+        terminal.expect("out add sc:127.0.0.1:9: from the next phrase")
+        terminal.expect("sc: no server at 127.0.0.1:9 yet")  # the new output opened and plays on
+        assert terminal.process.poll() is None  # still up, still taking commands
+        screen = ESCAPES.sub(b"", terminal.screen).decode(errors="replace")
+        assert screen.count("no output could be opened") == 1
+        terminal.type("\x04")  # Ctrl-D
+        assert terminal.process.wait(timeout=20) == 0
+    finally:
+        terminal.close()
