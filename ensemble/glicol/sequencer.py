@@ -12,6 +12,7 @@ the engine's bar is set to one phrase and each chain's grid is fixed at its crea
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -43,6 +44,13 @@ class _Cue:
     voices: int = 0  # how many were composed to be heard: the mix is scaled by it, all phrase long
 
 
+def _retuned(part: Part, sound: Sound | None) -> Part:
+    """The part with the amp and cutoff of `sound`: what can change without leaving the grid."""
+    if sound is None or (sound.amp, sound.cutoff) == (part.sound.amp, part.sound.cutoff):
+        return part
+    return replace(part, sound=replace(part.sound, amp=sound.amp, cutoff=sound.cutoff))
+
+
 def bpm_for_bar(samples: int) -> float:
     """A bpm at which Glicol's bar is exactly `samples` long, as the engine computes it."""
     bpm = np.float32(240.0 * SAMPLE_RATE / samples)
@@ -66,7 +74,8 @@ class GlicolSequencer:
         self._generation = 0
         self._restarted = False
         self._playing: _Cue | None = None  # the cue landed last: what plays now
-        self._mutes: deque[tuple[int, frozenset[str]]] = deque()  # (block, agents silenced from it)
+        # (block, agents muted from it, their sounds from it): revisions of the phrase playing
+        self._revisions: deque[tuple[int, frozenset[str], Mapping[str, Sound]]] = deque()
 
     def schedule(self, phrase: Phrase, start_sample: int, with_silent: bool = False) -> None:
         """Queue a phrase that should start at `start_sample` (from logical time).
@@ -93,11 +102,12 @@ class GlicolSequencer:
         rests = tuple(Part(agent, (REST,) * shape.n_steps, sound) for agent, sound in shape.sounds)
         self._queue.append(_Cue(start_sample, shape, rests, frozenset(), len(rests)))
 
-    def hush_from(self, muted: frozenset[str], start_sample: int) -> None:
-        """From `start_sample`, the phrase playing goes on with the muted agents' notes as rests and
-        the others' as composed (an agent unmuted is heard again if the phrase has its chain). Only
-        notes change, so every voice keeps its place on the grid."""
-        self._mutes.append((max(start_sample // BLOCK, self.blocks_done), muted))
+    def revise_from(self, muted: frozenset[str], sounds: Mapping[str, Sound], start_sample: int) -> None:
+        """From `start_sample`, the phrase playing goes on with the muted agents' notes as rests,
+        the others' as composed (an agent unmuted is heard again if the phrase has its chain), and
+        each agent's amp and cutoff as in `sounds`. Only notes and parameters change, which keeps
+        every chain's place on the grid; a new voice (another synth) waits for the next phrase."""
+        self._revisions.append((max(start_sample // BLOCK, self.blocks_done), muted, sounds))
 
     def render(self, n_blocks: int) -> np.ndarray:
         """The next `n_blocks` blocks, shape (n_blocks, 2, 128), landing programs on time."""
@@ -105,12 +115,12 @@ class GlicolSequencer:
         done = 0
         while done < n_blocks:
             self._land_due()
-            self._mute_due()
+            self._revise_due()
             end = self.blocks_done + (n_blocks - done)
             if self._queue:
                 end = min(end, self._landing_block(self._queue[0]))
-            if self._mutes:
-                end = min(end, max(self._mutes[0][0], self.blocks_done + 1))
+            if self._revisions:
+                end = min(end, max(self._revisions[0][0], self.blocks_done + 1))
             count = end - self.blocks_done
             self.engine.render_into(out[done: done + count])
             done += count
@@ -146,16 +156,17 @@ class GlicolSequencer:
         while self._queue and self._landing_block(self._queue[0]) <= self.blocks_done:
             self._land(self._queue.popleft())
 
-    def _mute_due(self) -> None:
-        while self._mutes and self._mutes[0][0] <= self.blocks_done:
-            _, muted = self._mutes.popleft()
+    def _revise_due(self) -> None:
+        while self._revisions and self._revisions[0][0] <= self.blocks_done:
+            _, muted, sounds = self._revisions.popleft()
             cue = self._playing
             if cue is None or self._restarted:
                 continue
-            hushed = muted & {part.agent for part in cue.parts}
-            if hushed != cue.hushed:
-                self._playing = replace(cue, hushed=hushed)
-                self.engine.update(self._program(self._playing, new_generation=False))
+            parts = tuple(_retuned(part, sounds.get(part.agent)) for part in cue.parts)
+            revised = replace(cue, parts=parts, hushed=muted & {part.agent for part in cue.parts})
+            if revised != cue:
+                self._playing = revised
+                self.engine.update(self._program(revised, new_generation=False))
 
     def _continues(self, cue: _Cue) -> bool:
         return cue.shape == self._shape and not self._restarted

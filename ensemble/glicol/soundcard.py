@@ -66,8 +66,8 @@ class GlicolAudioOutput(Output):
         super().__init__()
         self.device = device
         self.stats = AudioStats()
-        # (a phrase, the end (None) or the agents muted from then on, clock time)
-        self._inbox: deque[tuple[Phrase | frozenset[str] | None, float]] = deque()
+        # (a phrase, the end (None) or a revision of the phrase playing, clock time)
+        self._inbox: deque[tuple[Phrase | Mix | None, float]] = deque()
         self._ready: deque[np.ndarray] = deque()  # rendered chunks, (FRAMES, 2) float32
         self._wanted = threading.Event()  # the callback took a chunk: render another
         self._stopping = threading.Event()
@@ -103,10 +103,10 @@ class GlicolAudioOutput(Output):
         self._inbox.append((None, at))
 
     def remix(self, mix: Mix, at: float) -> None:
-        """A mute or an unmute is heard at once: the phrase playing goes on with the muted agents'
-        notes as rests (every agent has a chain). A voice or level changed is heard from the next
+        """Mutes, unmutes, amp and cutoff are heard at once: the phrase playing goes on revised
+        (every agent has a chain, a muted one playing rests). A new voice is heard from the next
         phrase: changing a synth mid-phrase would move its chain off the grid."""
-        self._inbox.append((frozenset(mix.muted), at))
+        self._inbox.append((mix, at))
 
     def close(self) -> None:
         if self._stream is None:
@@ -155,8 +155,9 @@ class GlicolAudioOutput(Output):
                 item, when = self._inbox.popleft()
                 if item is None:
                     self._sequencer.silence_from(self._sample_at(when, first))
-                elif isinstance(item, frozenset):
-                    self._sequencer.hush_from(item, self._sample_at(when, first))
+                elif isinstance(item, Mix):
+                    sounds = {agent: sound for agent, (sound, _) in item.sounds.items()}
+                    self._sequencer.revise_from(item.muted, sounds, self._sample_at(when, first))
                 else:
                     self._sequencer.schedule(item, self._sample_at(when, first), with_silent=True)
         blocks = self._limiter.process(self._sequencer.render(FRAMES // BLOCK))

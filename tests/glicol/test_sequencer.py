@@ -102,7 +102,7 @@ def test_a_mute_mid_phrase_silences_that_agent_at_once_and_the_other_plays_on():
     sequencer.schedule(_phrase(0, parts), 0)
     step, rate, window = 4410, 44100, 1700
     first = sequencer.render(2 * step // BLOCK)[:, 0, :].ravel()  # two steps: both agents
-    sequencer.hush_from(frozenset({"a1"}), 2 * step)
+    sequencer.revise_from(frozenset({"a1"}), {}, 2 * step)
     rest = sequencer.render(2 * step // BLOCK)[:, 0, :].ravel()  # the last two steps
 
     def e5(segment):  # a1's pitch, 659 Hz
@@ -125,7 +125,7 @@ def test_an_unmute_mid_phrase_brings_that_agent_back_at_once_on_the_grid():
     sequencer.schedule(phrase, 0, with_silent=True)  # live: a1 has a chain, playing rests
     step, rate, window = 4410, 44100, 1700
     first = sequencer.render(2 * step // BLOCK)[:, 0, :].ravel()
-    sequencer.hush_from(frozenset(), 2 * step)  # unmute all
+    sequencer.revise_from(frozenset(), {}, 2 * step)  # unmute all
     rest = sequencer.render(2 * step // BLOCK)[:, 0, :].ravel()
     before, after = first[step + 100: step + 100 + window], rest[100: 100 + window]
     assert round(dominant_midi(before, rate)) == 60  # only a0 before
@@ -138,3 +138,25 @@ def test_an_unmute_mid_phrase_brings_that_agent_back_at_once_on_the_grid():
     assert e5(after) > 30 * e5(before)  # a1's E5 from the first step after the unmute
     late = rest[step + 100: step + 100 + window]
     assert e5(late) > 30 * e5(before) and round(dominant_midi(late, rate)) in (60, 76)  # both, on the grid
+
+
+def test_amp_set_mid_phrase_is_heard_at_once_and_every_note_stays_on_the_grid():
+    parts = [Part("a0", (60, REST, 64, REST), Sound("square")), Part("a1", (76,) * 4, Sound("square"))]
+    sequencer = GlicolSequencer(GlicolEngine(on_message=pytest.fail), load_voices())
+    sequencer.schedule(_phrase(0, parts), 0, with_silent=True)
+    step, rate, window = 4410, 44100, 1700
+    first = sequencer.render(2 * step // BLOCK)[:, 0, :].ravel()
+    quieter = {"a0": Sound("square", amp=0.1), "a1": Sound("square")}
+    sequencer.revise_from(frozenset(), quieter, 2 * step)
+    rest = sequencer.render(2 * step // BLOCK)[:, 0, :].ravel()
+
+    def band(segment, hz):
+        spectrum = np.abs(np.fft.rfft(segment * np.hanning(len(segment))))
+        bin_ = round(hz * len(segment) / rate)
+        return spectrum[bin_ - 2: bin_ + 3].max()
+
+    c4, e4 = first[100: 100 + window], rest[100: 100 + window]  # a0's notes, before and after
+    assert 0.05 < band(e4, 329.6) / band(c4, 261.6) < 0.25  # a tenth as loud (E4 a little louder)
+    e5_before, e5_after = band(first[step + 100: step + 100 + window], 659.3), band(e4, 659.3)
+    assert 0.8 < e5_after / e5_before < 1.25  # a1 untouched
+    assert 2 * step + 1 in _onsets(np.concatenate([first, rest]))  # a0's E4 on its step
