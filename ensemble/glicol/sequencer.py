@@ -11,6 +11,8 @@ the engine's bar is set to one phrase and each chain's grid is fixed at its crea
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -44,11 +46,13 @@ class _Cue:
     voices: int = 0  # how many were composed to be heard: the mix is scaled by it, all phrase long
 
 
-def _retuned(part: Part, sound: Sound | None) -> Part:
-    """The part with the amp and cutoff of `sound`: what can change without leaving the grid."""
-    if sound is None or (sound.amp, sound.cutoff) == (part.sound.amp, part.sound.cutoff):
+def _retuned(part: Part, sound: Sound | None, voice: bool = False) -> Part:
+    """The part with the amp and cutoff of `sound` (and its voice, if `voice`)."""
+    if sound is None:
         return part
-    return replace(part, sound=replace(part.sound, amp=sound.amp, cutoff=sound.cutoff))
+    changed = replace(part.sound, amp=sound.amp, cutoff=sound.cutoff,
+                      voice=sound.voice if voice else part.sound.voice)
+    return part if changed == part.sound else replace(part, sound=changed)
 
 
 def bpm_for_bar(samples: int) -> float:
@@ -74,8 +78,10 @@ class GlicolSequencer:
         self._generation = 0
         self._restarted = False
         self._playing: _Cue | None = None  # the cue landed last: what plays now
-        # (block, agents muted from it, their sounds from it): revisions of the phrase playing
-        self._revisions: deque[tuple[int, frozenset[str], Mapping[str, Sound]]] = deque()
+        # Revisions of the phrase playing, in block order: (block, order, agents muted from it (None:
+        # as they are), their sounds from it, whether a new voice may land in it).
+        self._revisions: list[tuple[int, int, frozenset[str] | None, Mapping[str, Sound], bool]] = []
+        self._revision_order = itertools.count()
 
     def schedule(self, phrase: Phrase, start_sample: int, with_silent: bool = False) -> None:
         """Queue a phrase that should start at `start_sample` (from logical time).
@@ -105,9 +111,14 @@ class GlicolSequencer:
     def revise_from(self, muted: frozenset[str], sounds: Mapping[str, Sound], start_sample: int) -> None:
         """From `start_sample`, the phrase playing goes on with the muted agents' notes as rests,
         the others' as composed (an agent unmuted is heard again if the phrase has its chain), and
-        each agent's amp and cutoff as in `sounds`. Only notes and parameters change, which keeps
-        every chain's place on the grid; a new voice (another synth) waits for the next phrase."""
-        self._revisions.append((max(start_sample // BLOCK, self.blocks_done), muted, sounds))
+        each agent's amp and cutoff as in `sounds`: only notes and parameters change, which keeps
+        every chain's place on the grid. A new voice lands at the agent's next note: the engine
+        keeps a swapped synth on the grid but sounds it once as it swaps, a blip its note covers."""
+        self._revise_at(max(start_sample // BLOCK, self.blocks_done), muted, sounds, voices=False)
+
+    def _revise_at(self, block: int, muted: frozenset[str] | None, sounds: Mapping[str, Sound],
+                   voices: bool) -> None:
+        heapq.heappush(self._revisions, (block, next(self._revision_order), muted, sounds, voices))
 
     def render(self, n_blocks: int) -> np.ndarray:
         """The next `n_blocks` blocks, shape (n_blocks, 2, 128), landing programs on time."""
@@ -158,15 +169,35 @@ class GlicolSequencer:
 
     def _revise_due(self) -> None:
         while self._revisions and self._revisions[0][0] <= self.blocks_done:
-            _, muted, sounds = self._revisions.popleft()
+            _, _, muted, sounds, voices = heapq.heappop(self._revisions)
             cue = self._playing
             if cue is None or self._restarted:
                 continue
-            parts = tuple(_retuned(part, sounds.get(part.agent)) for part in cue.parts)
-            revised = replace(cue, parts=parts, hushed=muted & {part.agent for part in cue.parts})
+            parts = tuple(_retuned(part, sounds.get(part.agent), voices) for part in cue.parts)
+            hushed = cue.hushed if muted is None else muted & {part.agent for part in cue.parts}
+            revised = replace(cue, parts=parts, hushed=hushed)
             if revised != cue:
                 self._playing = revised
                 self.engine.update(self._program(revised, new_generation=False))
+            if not voices:
+                self._revise_voices_at_next_notes(revised, sounds)
+
+    def _revise_voices_at_next_notes(self, cue: _Cue, sounds: Mapping[str, Sound]) -> None:
+        """Each agent whose voice changed gets it at its next note in this phrase."""
+        start = self.phrase_starts[-1] if self.phrase_starts else 0
+        samples = cue.shape.phrase_samples
+        for part in cue.parts:
+            sound = sounds.get(part.agent)
+            if sound is None or sound.voice == part.sound.voice or sound.voice not in self.voices:
+                continue
+            onsets = [start + step * samples // len(part.notes) for step, note in enumerate(part.notes)
+                      if note != REST]
+            # In the block the note starts in: the swap's blip joins the note's onset, at most one
+            # block (2.9 ms) early, as a new chain's does. (Swapped mid-note, a synth was heard to
+            # start off its note.)
+            later = [onset // BLOCK for onset in onsets if onset // BLOCK >= self.blocks_done]
+            if later:
+                self._revise_at(later[0], None, {part.agent: sound}, voices=True)
 
     def _continues(self, cue: _Cue) -> bool:
         return cue.shape == self._shape and not self._restarted

@@ -104,8 +104,8 @@ class GlicolAudioOutput(Output):
 
     def remix(self, mix: Mix, at: float) -> None:
         """Mutes, unmutes, amp and cutoff are heard at once: the phrase playing goes on revised
-        (every agent has a chain, a muted one playing rests). A new voice is heard from the next
-        phrase: changing a synth mid-phrase would move its chain off the grid."""
+        (every agent has a chain, a muted one playing rests); a new voice from the agent's next
+        note on."""
         self._inbox.append((mix, at))
 
     def close(self) -> None:

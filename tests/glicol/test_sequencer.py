@@ -160,3 +160,27 @@ def test_amp_set_mid_phrase_is_heard_at_once_and_every_note_stays_on_the_grid():
     e5_before, e5_after = band(first[step + 100: step + 100 + window], 659.3), band(e4, 659.3)
     assert 0.8 < e5_after / e5_before < 1.25  # a1 untouched
     assert 2 * step + 1 in _onsets(np.concatenate([first, rest]))  # a0's E4 on its step
+
+
+def test_a_new_voice_mid_phrase_lands_on_the_agents_next_note_and_keeps_the_grid():
+    from support.audio_analysis import dominant_midi
+
+    parts = [Part("a0", (60, REST, 64, REST), Sound("square"))]
+    sequencer = GlicolSequencer(GlicolEngine(on_message=pytest.fail), load_voices())
+    sequencer.schedule(_phrase(0, parts), 0, with_silent=True)
+    step, rate, window = 4410, 44100, 1700
+    first = sequencer.render(round(1.3 * step) // BLOCK)[:, 0, :].ravel()  # into the rest after C4
+    sequencer.revise_from(frozenset(), {"a0": Sound("tri")}, len(first))
+    rest = sequencer.render(4 * step // BLOCK - len(first) // BLOCK)[:, 0, :].ravel()
+    audio = np.concatenate([first, rest])
+
+    def odd_harmonics(segment, hz):  # a square's third harmonic is strong, a triangle's faint
+        spectrum = np.abs(np.fft.rfft(segment * np.hanning(len(segment))))
+        bins = [round(f * len(segment) / rate) for f in (hz, 3 * hz)]
+        return spectrum[bins[1] - 2: bins[1] + 3].max() / spectrum[bins[0] - 2: bins[0] + 3].max()
+
+    before, after = audio[100: 100 + window], audio[2 * step + 100: 2 * step + 100 + window]
+    assert round(dominant_midi(after, rate)) == 64
+    assert odd_harmonics(after, 329.6) < 0.5 * odd_harmonics(before, 261.6)  # E4 in the new voice
+    first_onset, note_onset = _onsets(audio)  # no blip of its own: it joins the note's onset
+    assert first_onset == 1 and 0 <= 2 * step + 1 - note_onset < BLOCK  # at most a block early
