@@ -15,6 +15,13 @@ boundary not yet composed, and phrases are composed a whole phrase ahead.
 
 Arrivals are stamped when this process polls rtmidi's queue (every 0.5 ms), so they include
 JACK's period (5.8 ms here) and the poll: what a synth would hear, give or take a millisecond.
+
+Then the live Glicol output on the same jackd (the sound card's callback at 256 frames): the
+stream it renders is kept, and listened to at a1's step grid (a1 plays C6-C7; a0 plays C2-C3 on a
+triangle, whose faint harmonics stay out of a1's band):
+- `mute a1`: Enter -> the last a1 note heard (its onset);
+- `voice a1 tri` / `voice a1 square`: how late, against the first step due after Enter +
+  lookahead, a1's first note in the new voice came (told apart by its third harmonic).
 """
 
 from __future__ import annotations
@@ -35,6 +42,8 @@ from benchlib import logged, print_table, verdict
 
 from ensemble import commands as cmd
 from ensemble.clock import RealtimeClock
+from ensemble.dsp import SAMPLE_RATE
+from ensemble.glicol.soundcard import GlicolAudioOutput
 from ensemble.learning.chain import Attempt
 from ensemble.midi.port_output import MidiOutput
 from ensemble.realtime import prepare_interpreter
@@ -166,6 +175,94 @@ def perform(steps: int, old: bool, rounds: int, synth: Synth, rng: random.Random
     return found
 
 
+class Tap(GlicolAudioOutput):
+    """The live Glicol output, keeping every chunk it renders (sample 0 plays at the first
+    callback's DAC time, `_first_sample_time`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chunks: list[np.ndarray] = []
+        self._audio: np.ndarray | None = None  # the chunks joined, once the performance is over
+
+    def _render_chunk(self) -> np.ndarray:
+        chunk = super()._render_chunk()
+        self.chunks.append(chunk[:, 0].copy())
+        return chunk
+
+    def a1_at(self, due: float) -> tuple[float, float]:
+        """How loud a note of a1's range starting at clock time `due` is, and its third harmonic's
+        share (strong for a square, faint for a triangle)."""
+        first = self._first_sample_time
+        if self._audio is None:
+            self._audio = np.concatenate(self.chunks) if self.chunks else np.zeros(0)
+        audio = self._audio
+        if first is None:
+            return 0.0, 0.0
+        start = round((due - first) * SAMPLE_RATE) + 220  # 5 ms into the note
+        segment = audio[start: start + 1540] if start >= 0 else np.zeros(0)
+        if len(segment) < 1540:
+            return 0.0, 0.0
+        spectrum = np.abs(np.fft.rfft(segment * np.hanning(len(segment))))
+        freqs = np.fft.rfftfreq(len(segment), 1 / SAMPLE_RATE)
+        high = (freqs > 1000) & (freqs < 2200)  # a1's fundamentals (a0's harmonics are weak there)
+        peak = int(np.flatnonzero(high)[np.argmax(spectrum[high])])
+        third = spectrum[max(0, 3 * peak - 2): 3 * peak + 3].max() / max(spectrum[peak], 1e-9)
+        return float(spectrum[peak]), float(third)
+
+
+def perform_glicol(steps: int, old: bool, rounds: int, rng: random.Random) -> dict[str, list[float]]:
+    tap = Tap()
+    stage = Stage([tap], RealtimeClock(), seed=1, lookahead=LOOKAHEAD)
+    if old:
+        stage.conductor.compose_ahead = None
+    for line in (f"tempo {TEMPO:g}", f"step {STEP:g}", f"seed {SEEDS[steps]}", "spawn 2",
+                 "set all rests=off", "set a0 palette=major:C2-C3 voice=tri",
+                 "set a1 palette=major:C6-C7 voice=square"):
+        stage.session.submit(cmd.parse_command(line))  # type: ignore[arg-type]
+    phrase = steps * STEP * 60.0 / TEMPO
+    step_seconds = STEP * 60.0 / TEMPO
+    found: dict[str, list[float]] = {"glicol mute": [], "glicol voice late by": []}
+    events: list[tuple[str, float]] = []
+    stage.start()
+    try:
+        time.sleep(1.5 * phrase)
+        for index in range(rounds):
+            time.sleep(rng.uniform(0.3, phrase))
+            events.append(("mute", _enter(stage, "mute a1", old)))
+            time.sleep(rng.uniform(0.3, phrase) + (2 * phrase if old else 0.5))
+            events.append(("unmute", _enter(stage, "unmute a1", old)))
+            time.sleep(rng.uniform(0.3, phrase) + (2 * phrase if old else 0.5))
+            voice = "tri" if index % 2 == 0 else "square"
+            events.append((voice, _enter(stage, f"voice a1 {voice}", old)))
+        time.sleep(2 * phrase + 0.5)
+    finally:
+        stage.stop()
+    origin = stage.conductor.origin
+
+    def grid_from(t: float) -> list[float]:
+        first_step = np.ceil((t - origin) / step_seconds)
+        return [origin + (first_step + k) * step_seconds for k in range(int(3 * phrase / step_seconds))]
+
+    ends = [at for _, at in events[1:]] + [events[-1][1] + 3 * phrase]
+    # a1 is heard where its band is a fifth as loud as a1's notes before the first command: a0's
+    # triangle leaves a little there too.
+    level = float(np.median([tap.a1_at(due)[0] for due in grid_from(origin)[:4 * steps // 3]]))
+
+    def heard_at(due: float) -> bool:
+        return tap.a1_at(due)[0] > 0.2 * level
+
+    for (kind, since), until in zip(events, ends, strict=True):
+        if kind == "mute":  # the last a1 note heard after Enter, before the unmute that follows
+            heard = [due for due in grid_from(since) if due < until and heard_at(due)]
+            found["glicol mute"].append((heard[-1] - since) if heard else 0.0)
+        elif kind in ("tri", "square"):
+            target_due = grid_from(since + LOOKAHEAD)[0]
+            changed = next((due for due in grid_from(since) if heard_at(due)
+                            and (tap.a1_at(due)[1] < 0.2) == (kind == "tri")), None)
+            found["glicol voice late by"].append(np.nan if changed is None else changed - target_due)
+    return found
+
+
 def _p(values: list[float], q: float) -> str:
     clean = [v for v in values if not np.isnan(v)]
     missing = len(values) - len(clean)
@@ -194,19 +291,29 @@ def main() -> None:
                     results[steps, old] = perform(steps, old, rounds, synth, rng)
         finally:
             synth.close()
+        for steps in SEEDS:
+            for old in (False, True):
+                mode = "old" if old else "now"
+                print(f"playing Glicol, {steps} steps, {mode}: {rounds} rounds", flush=True)
+                results[steps, old].update(perform_glicol(steps, old, rounds, rng))
+        import sounddevice
+
+        sounddevice._terminate()  # PortAudio lets go of JACK before the server stops
     print(f"\ntempo {TEMPO:g}, step {STEP:g} beat, lookahead {LOOKAHEAD:g} s, MIDI over JACK; seconds from "
           f"Enter; {rounds} commands of each kind per row")
     rows = []
     met = True
     for steps in SEEDS:
         phrase = steps * STEP * 60.0 / TEMPO
-        for kind in ("mute", "unmute", "unmute late by", "velocity", "velocity late by", "learning"):
+        for kind in ("mute", "unmute", "unmute late by", "velocity", "velocity late by", "learning",
+                     "glicol mute", "glicol voice late by"):
             new, old = results[steps, False][kind], results[steps, True][kind]
             if kind in ("unmute", "velocity"):  # Enter to the next step's note: see "late by"
                 rows.append([f"{steps} steps ({phrase:g} s phrase): {kind}", _p(new, 50), _p(new, 99),
                              _p(old, 50), _p(old, 99), ""])
                 continue
-            target = {"learning": phrase + LEARNING_MARGIN, "mute": SOUND_TARGET}.get(kind, LATE_TARGET)
+            target = {"learning": phrase + LEARNING_MARGIN, "mute": SOUND_TARGET,
+                      "glicol mute": SOUND_TARGET}.get(kind, LATE_TARGET)
             clean = [v for v in new if not np.isnan(v)]
             met &= len(clean) == len(new) and bool(clean) and float(np.percentile(clean, 99)) <= target
             rows.append([f"{steps} steps ({phrase:g} s phrase): {kind}", _p(new, 50), _p(new, 99),
