@@ -99,6 +99,8 @@ def test_sigterm_and_sighup_stop_like_ctrl_c(scsynth, tmp_path, signum):
     assert "recorded long.jsonl" in stderr
     text = (tmp_path / "long.jsonl").read_text()
     assert text.endswith("\n") and json.loads(text.splitlines()[-1])["phrase"] >= 1  # flushed whole
+    numbers = [json.loads(line)["phrase"] for line in text.splitlines()[1:] if "checksum" in line]
+    assert numbers[0] == 1  # phrases numbered from 1, as the REPL and the tables number them
     time.sleep(0.5)  # past every time tag that had been sent
     with scsynth.client() as client:
         client.send("/g_queryTree", 0, 0)

@@ -46,6 +46,18 @@ class _Cue:
     voices: int = 0  # how many were composed to be heard: the mix is scaled by it, all phrase long
 
 
+def _revised(cue: _Cue, muted: frozenset[str] | None, sounds: Mapping[str, Sound], voices: bool,
+             shape: bool = False) -> _Cue:
+    """The cue with these agents muted (None: as they were) and these sounds; `shape`: for a cue
+    not landed yet, whose shape may change (it then lands as a new generation, on the grid)."""
+    parts = tuple(_retuned(part, sounds.get(part.agent), voices) for part in cue.parts)
+    hushed = cue.hushed if muted is None else muted & {part.agent for part in cue.parts}
+    revised = replace(cue, parts=parts, hushed=hushed)
+    if shape and parts != cue.parts:
+        revised = replace(revised, shape=replace(cue.shape, sounds=tuple((p.agent, p.sound) for p in parts)))
+    return revised
+
+
 def _retuned(part: Part, sound: Sound | None, voice: bool = False) -> Part:
     """The part with the amp and cutoff of `sound` (and its voice, if `voice`)."""
     if sound is None:
@@ -170,12 +182,12 @@ class GlicolSequencer:
     def _revise_due(self) -> None:
         while self._revisions and self._revisions[0][0] <= self.blocks_done:
             _, _, muted, sounds, voices = heapq.heappop(self._revisions)
+            # Phrases waiting to land may have been composed before the change: they take it too.
+            self._queue = deque(_revised(cue, muted, sounds, voices=True, shape=True) for cue in self._queue)
             cue = self._playing
             if cue is None or self._restarted:
                 continue
-            parts = tuple(_retuned(part, sounds.get(part.agent), voices) for part in cue.parts)
-            hushed = cue.hushed if muted is None else muted & {part.agent for part in cue.parts}
-            revised = replace(cue, parts=parts, hushed=hushed)
+            revised = _revised(cue, muted, sounds, voices)
             if revised != cue:
                 self._playing = revised
                 self.engine.update(self._program(revised, new_generation=False))

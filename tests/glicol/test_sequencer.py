@@ -184,3 +184,23 @@ def test_a_new_voice_mid_phrase_lands_on_the_agents_next_note_and_keeps_the_grid
     assert odd_harmonics(after, 329.6) < 0.5 * odd_harmonics(before, 261.6)  # E4 in the new voice
     first_onset, note_onset = _onsets(audio)  # no blip of its own: it joins the note's onset
     assert first_onset == 1 and 0 <= 2 * step + 1 - note_onset < BLOCK  # at most a block early
+
+
+def test_a_mute_also_reaches_the_phrase_already_handed_over_and_waiting_to_land():
+    parts = [Part("a0", (60,) * 4, Sound("square")), Part("a1", (76,) * 4, Sound("square"))]
+    sequencer = GlicolSequencer(GlicolEngine(on_message=pytest.fail), load_voices())
+    step, rate, window = 4410, 44100, 1700
+    sequencer.schedule(_phrase(0, parts), 0, with_silent=True)
+    sequencer.schedule(_phrase(1, parts), 4 * step, with_silent=True)  # composed before the mute
+    first = sequencer.render(3 * step // BLOCK)[:, 0, :].ravel()
+    sequencer.revise_from(frozenset({"a1"}), {}, 3 * step)
+    rest = sequencer.render(5 * step // BLOCK)[:, 0, :].ravel()
+
+    def e5(segment):
+        spectrum = np.abs(np.fft.rfft(segment * np.hanning(len(segment))))
+        bin_ = round(659.3 * len(segment) / rate)
+        return spectrum[bin_ - 2: bin_ + 3].max()
+
+    before = first[step + 100: step + 100 + window]
+    next_phrase = rest[step + 2 * step + 100 - 0: step + 2 * step + 100 + window]  # phrase 1, step 3
+    assert e5(before) > 30 * e5(next_phrase)  # a1 stays muted in the phrase that was waiting
