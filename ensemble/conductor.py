@@ -196,10 +196,11 @@ class Conductor:
         if self.mix is None:
             return
         mix = self.mix()
-        if mix != self._seen_mix:
-            if self._seen_mix is not None:
-                self._each("remix", mix, self.clock.now() + self.lookahead)
-            self._seen_mix = mix
+        if mix is self._seen_mix:  # the session publishes a new one each phrase, most often equal
+            return
+        if self._seen_mix is not None and mix != self._seen_mix:
+            self._each("remix", mix, self.clock.now() + self.lookahead)
+        self._seen_mix = mix
 
     def _revised(self, note: TimedNote) -> TimedNote | None:
         if self.mix is None:

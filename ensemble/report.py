@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+from ensemble.learning.chain import accuracy
 from ensemble.session import Session
 
 _SPARKS = "_▁▂▃▄▅▆▇█"  # 0% is drawn, not left blank
@@ -18,13 +19,6 @@ def sparkline(values: list[float], width: int = 24) -> str:
     chunks = [values[i * len(values) // width: (i + 1) * len(values) // width] for i in range(width)]
     means = [sum(c) / len(c) for c in chunks if c]
     return "".join(_SPARKS[round(m * (len(_SPARKS) - 1))] for m in means)
-
-
-def accuracy(played: tuple[int, ...], wanted: tuple[int, ...]) -> float | None:
-    """Share of steps played as wanted; None when the two differ in length (a re-seed)."""
-    if len(played) != len(wanted):
-        return None
-    return sum(p == w for p, w in zip(played, wanted, strict=True)) / len(wanted)
 
 
 def accuracy_table(session: Session) -> str:

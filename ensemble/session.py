@@ -21,7 +21,7 @@ from ensemble import commands as cmd
 from ensemble.commands.language import Handlers
 from ensemble.errors import UserError
 from ensemble.events import Part, Phrase
-from ensemble.learning.chain import SEED, Attempt, Chain, agent_name, agent_number
+from ensemble.learning.chain import SEED, Attempt, Chain, accuracy, agent_name, agent_number
 from ensemble.melody import REST, Melody, note_name
 from ensemble.mix import Mix
 from ensemble.snapshot import AgentView, Snapshot
@@ -358,17 +358,15 @@ class Session:
         for name in chain.names:
             recent = self.history.recent(name, RECENT)
             settings = chain.settings(name)
-            against_seed = None
-            if recent and len(recent[-1].played) == len(chain.melody):
-                hits = sum(p == s for p, s in zip(recent[-1].played, chain.melody.notes, strict=True))
-                against_seed = hits / len(chain.melody)
+            against_seed = accuracy(recent[-1].played, chain.melody.notes) if recent else None
             agents.append(AgentView(
                 name, chain.follows[name], chain.epsilon(name), tuple(a.accuracy for a in recent),
                 against_seed, recent[-1].played if recent else None, name in self.muted,
                 f"alpha={settings.alpha:g} reward={settings.reward} palette={settings.palette} "
                 f"voice={self.voicing(name).voice}"))
-        sounds = {name: (self.voicing(name).sound(agent_number(name)), self.voicing(name).velocity)
-                  for name in chain.names}
+        voicings = {name: self.voicing(name) for name in chain.names}
+        sounds = {name: (voicing.sound(agent_number(name)), voicing.velocity)
+                  for name, voicing in voicings.items()}
         with self._lock:
             self.snapshot = Snapshot(self.phrase_index, self.tempo.bpm, tuple(agents), chain.next_index,
                                      tuple(str(command) for command, _ in self._pending), str(chain.melody))

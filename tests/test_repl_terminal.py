@@ -82,6 +82,8 @@ def test_without_a_sound_card_the_repl_stays_up_says_so_once_and_takes_another_o
         try:
             terminal.expect("no output could be opened: playing on in silence", timeout=10)
         except AssertionError:
+            if os.environ.get("CI"):  # CI machines have none: there, this must be tested for real
+                raise
             pytest.skip("this machine has a sound card: the REPL played on it")
         terminal.type("spawn 2\r")
         terminal.expect("spawn 2: at phrase")

@@ -12,6 +12,7 @@ from ensemble.errors import UserError
 from ensemble.hints import hint
 from ensemble.learning.settings import LEARNING, LearningSettings
 from ensemble.melody import SCALES, Melody
+from ensemble.outputs.destinations import check_spec
 from ensemble.values import Spec, format_value, parse_value
 from ensemble.voicing import VOICING, Voicing
 
@@ -162,8 +163,6 @@ class Destination(_Single):
     metavar: str = "OUTPUT"
 
     def read(self, word: str) -> str:
-        from ensemble.outputs.destinations import check_spec
-
         check_spec(word)
         return word
 

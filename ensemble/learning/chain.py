@@ -42,8 +42,14 @@ class Attempt:
     @property
     def accuracy(self) -> float:
         """Share of steps played exactly as the target."""
-        hits = sum(p == t for p, t in zip(self.played, self.target, strict=True))
-        return hits / len(self.target)
+        return accuracy(self.played, self.target) or 0.0
+
+
+def accuracy(played: tuple[int, ...], wanted: tuple[int, ...]) -> float | None:
+    """Share of steps played as wanted; None when the two differ in length (a re-seed)."""
+    if len(played) != len(wanted):
+        return None
+    return sum(p == w for p, w in zip(played, wanted, strict=True)) / len(wanted)
 
 
 class Chain:

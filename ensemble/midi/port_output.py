@@ -16,7 +16,7 @@ import mido
 
 from ensemble.clock import Clock
 from ensemble.errors import UserError
-from ensemble.events import ARTICULATION, Phrase, TimedNote
+from ensemble.events import ARTICULATION, Phrase, Sound, TimedNote
 from ensemble.midi import ports
 from ensemble.midi.sender import ALL_NOTES_OFF, MidiSender
 from ensemble.mix import Mix
@@ -69,31 +69,25 @@ class MidiOutput(Output):
         sender = self.sender
         if sender is None:
             return  # not open: nothing to send on
-        playing = {part.sound.channel - 1 for part in phrase.parts}
-        for channel in sorted(self._channels - playing):  # muted, killed or moved: nothing may hang
-            reset = mido.Message("control_change", channel=channel, control=ALL_NOTES_OFF)
-            sender.schedule(start, reset)
-        self._channels = playing
-        for part in phrase.parts:
-            program, channel = part.sound.program, part.sound.channel - 1
-            if program is not None and self._programs.get(channel) != program:
-                self._programs[channel] = program
-                sender.schedule(start, mido.Message("program_change", channel=channel, program=program))
+        self._sounding(sender, [part.sound for part in phrase.parts], start)
         if self.clock_out:
             self._clock_pulses(sender, phrase, start)
 
     def remix(self, mix: Mix, at: float) -> None:
         """Mid-phrase: a muted agent's sounding notes stop now (All Notes Off on its channel, unless
         a heard agent shares it); a program set now is sent now."""
-        sender = self.sender
-        if sender is None:
-            return
-        heard = {agent: sound for agent, (sound, _) in mix.sounds.items() if agent not in mix.muted}
-        channels = {sound.channel - 1 for sound in heard.values()}
+        if self.sender is not None:
+            heard = [sound for agent, (sound, _) in mix.sounds.items() if agent not in mix.muted]
+            self._sounding(self.sender, heard, at)
+
+    def _sounding(self, sender: MidiSender, sounds: list[Sound], at: float) -> None:
+        """From `at` these sounds are heard: a channel none of them uses is silenced (a muted,
+        killed or moved agent's notes may not hang), and a program not sent yet is sent."""
+        channels = {sound.channel - 1 for sound in sounds}
         for channel in sorted(self._channels - channels):
             sender.schedule(at, mido.Message("control_change", channel=channel, control=ALL_NOTES_OFF))
         self._channels = channels
-        for sound in heard.values():
+        for sound in sounds:
             program, channel = sound.program, sound.channel - 1
             if program is not None and self._programs.get(channel) != program:
                 self._programs[channel] = program

@@ -75,7 +75,7 @@ def render(source: Source, out: Path, *, engine: GlicolEngine | None = None, sho
     with progress(source.phrases, f"rendering {out.name}", show_progress) as advance:
         wav = GlicolWavOutput(out, engine, on_phrase=lambda index: advance())
         outputs: list[Output] = [wav] if midi is None else [wav, MidiFileOutput(midi)]
-        runner = Runner(source, outputs, VirtualClock())
+        runner = Runner(source, outputs, VirtualClock(), live=False)  # nobody types: no mix to follow
         runner.run()
     wall = time.perf_counter() - started
     return RenderResult(out, wav.frames / SAMPLE_RATE, wall, wav.phrase_starts[:source.phrases],

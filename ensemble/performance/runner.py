@@ -24,16 +24,20 @@ STOP_WAIT = 5.0  # seconds to let the conductor close its outputs when stopping
 
 
 class Runner:
+    """`live`: commands may change the mix mid-phrase (the REPL, `play`); an offline render has
+    nobody typing, so its conductor follows none."""
+
     def __init__(self, source: Source, outputs: list[Output], clock: Clock,
                  lookahead: float = DEFAULT_LOOKAHEAD, ear: Callable[[], Ear] | None = default_ear,
-                 when_open: Callable[[], None] = lambda: None, require_output: bool = True) -> None:
+                 when_open: Callable[[], None] = lambda: None, require_output: bool = True,
+                 live: bool = True) -> None:
         self.source = source
         self.clock = clock
         self.session = Session(seed=source.seed, ear=ear)
         self.recorder = Recorder(self.session)  # from the start, so `record on` may come at any time
         self.conductor = Conductor(source.play(self.session), self.session.tempo, outputs, clock,
                                    lookahead=lookahead, when_open=when_open, require_output=require_output,
-                                   mix=lambda: self.session.mix)
+                                   mix=(lambda: self.session.mix) if live else None)
         self.finished = threading.Event()
         self._thread: threading.Thread | None = None
 
