@@ -52,7 +52,7 @@ from ensemble.realtime import SWITCH_INTERVAL, prepare_interpreter
 # tests/support/services.py starts and cleans up a real jackd (dummy driver, no mocks); the bench
 # reuses it instead of repeating that logic.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from support.services import Jack, StartupError, log_tail, require
+from support.services import Jack
 
 TEMPO, STEP, AGENTS = 140.0, 0.25, 8
 MELODY = "C4 D4 E4 G4 A4 G4 E4 D4 C4 E4 G4 C5 B4 G4 E4 D4"
@@ -71,26 +71,6 @@ BURNERS = 2  # one per core on this machine
 TARGET_P99_MS, TARGET_MAX_MS = 2.0, 5.0
 
 Played = tuple[float, int, int]  # (due, channel 0-15, note) of one note_on
-
-
-class RealtimeJack(Jack):
-    """jackd in its own default, realtime mode, as the issue's `jackd -d dummy ...` starts it
-    (services.Jack always adds --no-realtime); needs the right to SCHED_FIFO (root here)."""
-
-    def start(self) -> RealtimeJack:
-        command = [require("jackd", "jackd2"), "-d", "dummy", "-r", str(self.rate), "-p", str(self.period)]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, env=self.env, stdin=subprocess.DEVNULL, stdout=log,
-                                            stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + self.timeout
-        while time.monotonic() < deadline and self.process.poll() is None:
-            if self.clients() is not None:
-                if "Cannot use real-time scheduling" in self.log.read_text(errors="replace"):
-                    print("warning: jackd could not get realtime scheduling", file=sys.stderr)
-                return self
-            time.sleep(0.05)
-        self.stop()
-        raise StartupError(f"jackd did not come up:\n{log_tail(self.log)}")
 
 
 def script_text(phrases: int) -> str:
@@ -316,8 +296,7 @@ def main() -> None:
     prepare_interpreter()  # as the CLI does before a live performance (outputs no longer do)
     messages: list[str] = []
     results: dict[tuple[str, bool], Run] = {}
-    jack_server = RealtimeJack if args.realtime else Jack
-    with jack_server(rate=RATE, period=PERIOD) as jack:
+    with Jack(rate=RATE, period=PERIOD, realtime=args.realtime) as jack:
         # rtmidi's JACK API finds the server through the environment, for every port we open.
         for key in ("JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER"):
             os.environ[key] = jack.env[key]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ from typing import Any
 from ensemble import __version__, logs
 from ensemble.conductor import DEFAULT_LOOKAHEAD
 from ensemble.errors import UserError
+from ensemble.files import refuse_overlaps
 from ensemble.outputs.base import Output
 from ensemble.outputs.destinations import DEFAULT_SC_LATENCY, LiveOptions, help_text, make_output
 from ensemble.performance.sources import Source, load_source
@@ -22,11 +24,11 @@ DEMO_SCRIPT = "telephone.ens"
 SEED_HELP = "random seed (default: 0; a journal replays with its own)"
 
 
-def _render(source: Source, out: Path, midi: Path | None = None) -> int:
+def _render(source: Source, out: Path, midi: Path | None = None, strict: bool = True) -> int:
     from ensemble.performance.offline import render
     from ensemble.report import accuracy_table, commands_table
 
-    result = render(source, out, midi=midi)
+    result = render(source, out, midi=midi, strict=strict)
     session = result.session
     print(f"wrote {out} ({result.audio_seconds:.1f} s, {len(result.phrase_starts)} phrases, "
           f"seed {source.seed}, {result.speed:.0f}x real time)")
@@ -52,13 +54,25 @@ def _seed(text: str) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    source = load_source(bundled("performances") / DEMO_SCRIPT, args.seed)
-    return _render(replace(source, name=f"demo ({DEMO_SCRIPT})"), Path(args.out))
+    from ensemble.performance.offline import load
+
+    script, out = bundled("performances") / DEMO_SCRIPT, Path(args.out)
+    refuse_overlaps({"the demo's script": script}, {"--out": out})
+    source = load(script, args.seed)
+    return _render(replace(source, name=f"demo ({DEMO_SCRIPT})"), out)
 
 
 def _render_command(args: argparse.Namespace) -> int:
-    return _render(load_source(Path(args.script), args.seed), Path(args.out),
-                   Path(args.midi) if args.midi else None)
+    from ensemble.performance.offline import load
+    from ensemble.performance.sources import is_journal
+
+    script, out = Path(args.script), Path(args.out)
+    midi = Path(args.midi) if args.midi else None
+    journal = is_journal(script)
+    outputs = {"--out": out} if midi is None else {"--out": out, "--midi": midi}
+    refuse_overlaps({f"the {'journal' if journal else 'script'} being rendered": script}, outputs)
+    # A journal's commands were applied once already: one that fails now is warned of, as live.
+    return _render(load(script, args.seed), out, midi, strict=not journal)
 
 
 def _play(args: argparse.Namespace) -> int:
@@ -66,6 +80,8 @@ def _play(args: argparse.Namespace) -> int:
     from ensemble.performance.runner import Runner
     from ensemble.realtime import prepare_interpreter
 
+    if args.record:
+        refuse_overlaps({"the performance being played": Path(args.script)}, {"--record": Path(args.record)})
     source = load_source(Path(args.script), args.seed)
     # A live performance: once the outputs are open, their time-critical threads get the GIL soon.
     runner = Runner(source, _outputs(args), RealtimeClock(), lookahead=args.lookahead,
@@ -84,6 +100,7 @@ def _play(args: argparse.Namespace) -> int:
 def _plot(args: argparse.Namespace) -> int:
     from ensemble.plot import plot_journal
 
+    refuse_overlaps({"the journal being plotted": Path(args.journal)}, {"--output": Path(args.output)})
     plot_journal(Path(args.journal), Path(args.output))
     print(f"wrote {args.output}")
     return 0
@@ -272,6 +289,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Stopped as stop:
         print(f"ensemble: stopped by {stop}", file=sys.stderr)
         return 128 + stop.signum
+    except BrokenPipeError:  # what reads our output stopped reading (`| head`): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush is quiet
+        return 128 + signal.SIGPIPE
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

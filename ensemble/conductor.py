@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -30,17 +31,20 @@ RING_OUT = 0.5  # after the last phrase, before the outputs close
 # milliseconds, a listening agent's first attempt up to ~60 ms (it renders the notes it meets).
 COMPOSE_AHEAD = 0.08
 POLL = 0.02  # seconds between looks at the mix while waiting: a mute is passed on within this
+MARGINS_KEPT = 4096  # notes whose margins are kept: a long show must not grow with every note
 
 
 @dataclass
 class Timing:
-    """How early each note was handed over (due time minus hand-over time), in seconds."""
+    """How early notes were handed over (due time minus hand-over time), in seconds: those of
+    the last MARGINS_KEPT notes, and how many of all were late."""
 
-    margins: list[float] = field(default_factory=list)
+    margins: deque[float] = field(default_factory=lambda: deque(maxlen=MARGINS_KEPT))
+    late: int = 0
 
-    @property
-    def late(self) -> int:
-        return sum(margin < 0 for margin in self.margins)
+    def add(self, margin: float) -> None:
+        self.margins.append(margin)
+        self.late += margin < 0
 
 
 class Conductor:
@@ -150,7 +154,7 @@ class Conductor:
             for note in notes:
                 if not self._wait_until(note.due - self.lookahead):
                     return
-                self.timing.margins.append(note.due - self.clock.now())
+                self.timing.add(note.due - self.clock.now())
                 revised = self._revised(note)
                 if revised is not None:
                     self._each("note", revised)
@@ -186,6 +190,7 @@ class Conductor:
             return self.clock.sleep_until(when, self._stop)
         while True:
             self._check_mix()
+            self._relay_messages()  # an output's warning (falling behind, underruns) is told at once
             if not self.clock.sleep_until(min(when, self.clock.now() + POLL), self._stop):
                 return False
             if self.clock.now() >= when:

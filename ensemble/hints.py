@@ -20,7 +20,10 @@ def distance(a: str, b: str) -> int:
 def nearest(word: str, options: Iterable[str]) -> str | None:
     """The closest option within a typo's reach, or None."""
     reach = max(2, len(word) // 3)
-    scored = sorted((distance(word, option), index, option) for index, option in enumerate(options))
+    # Words further apart in length than the reach cannot be within it: so only words of about
+    # an option's length are compared, and a pasted megabyte costs no more than a typo.
+    scored = sorted((distance(word, option), index, option) for index, option in enumerate(options)
+                    if abs(len(word) - len(option)) <= reach)
     return scored[0][2] if scored and scored[0][0] <= reach else None
 
 

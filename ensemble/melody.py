@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ensemble.errors import UserError
 from ensemble.hints import hint
+from ensemble.safe_text import printable
 
 REST = -1
 """A step that sounds nothing. Stored as -1 so melodies fit in integer arrays."""
@@ -16,26 +17,40 @@ REST_TOKEN = "_"
 LOWEST_NOTE = 1  # MIDI 0 is Glicol's own "silence" value in `seq`, so it cannot be played.
 HIGHEST_NOTE = 127
 
-_NOTE_RE = re.compile(r"^([A-Ga-g])([#b]?)(-?\d+)$")
+_NOTE_RE = re.compile(r"([A-Ga-g])([#b]?)(-?\d+)")
 _NATURALS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+_RANGE_DASH = re.compile(r"(?<=\d)-")  # after the low note's last digit: C#-1-C4 is C#-1 to C4
+_MOST_DIGITS = 4  # more (leading zeros aside) cannot name a note, nor be read cheaply
+
+
+def _small_number(text: str) -> int | None:
+    """`text` (a minus sign perhaps, then decimal digits) as an int; None when it has too many
+    digits to be any note's (int() would refuse thousands of them, or take long)."""
+    digits = text.removeprefix("-").lstrip("0") or "0"
+    if len(digits) > _MOST_DIGITS:
+        return None
+    return -int(digits) if text.startswith("-") else int(digits)
 
 
 def parse_note(token: str) -> int:
     """`C4` -> 60, `F#3` -> 54, `Bb5` -> 82, `61` -> 61, `_` -> REST."""
     if token == REST_TOKEN:
         return REST
-    if token.isdigit():
-        number = int(token)
+    if token.isdecimal():  # the digits int() reads (isdigit() would also take superscripts)
+        number = _small_number(token)
     else:
-        match = _NOTE_RE.match(token)
+        match = _NOTE_RE.fullmatch(token)
         if match is None:
-            raise UserError(f"'{token}' is not a note (use C4, F#3, Bb5, a MIDI number or _)")
-        letter, accidental, octave = match.groups()
-        number = (int(octave) + 1) * 12 + _NATURALS[letter.upper()]
-        number += {"#": 1, "b": -1, "": 0}[accidental]
+            raise UserError(f"'{printable(token)}' is not a note (use C4, F#3, Bb5, a MIDI number or _)")
+        letter, accidental, octave_text = match.groups()
+        octave = _small_number(octave_text)
+        number = None if octave is None else (
+            (octave + 1) * 12 + _NATURALS[letter.upper()] + {"#": 1, "b": -1, "": 0}[accidental])
+    if number is None:
+        raise UserError(f"'{printable(token)}' is outside MIDI {LOWEST_NOTE}..{HIGHEST_NOTE}")
     if not LOWEST_NOTE <= number <= HIGHEST_NOTE:
-        raise UserError(f"'{token}' is MIDI {number}, outside {LOWEST_NOTE}..{HIGHEST_NOTE}")
+        raise UserError(f"'{printable(token)}' is MIDI {number}, outside {LOWEST_NOTE}..{HIGHEST_NOTE}")
     return number
 
 
@@ -105,13 +120,13 @@ class Palette:
     def parse(cls, text: str) -> Palette:
         scale, _, span = text.partition(":")
         if scale not in SCALES:
-            raise UserError(f"unknown scale '{scale}'{hint(scale, SCALES, 'choose from')}")
-        low_text, dash, high_text = span.partition("-")
-        if not dash:
-            raise UserError(f"palette '{text}' needs a range, e.g. {scale}:C4-C6")
-        low, high = parse_note(low_text), parse_note(high_text)
+            raise UserError(f"unknown scale '{printable(scale)}'{hint(scale, SCALES, 'choose from')}")
+        ends = _RANGE_DASH.split(span, maxsplit=1)
+        if len(ends) < 2:
+            raise UserError(f"palette '{printable(text)}' needs a range, e.g. {scale}:C4-C6")
+        low, high = parse_note(ends[0]), parse_note(ends[1])
         if REST in (low, high) or low > high:
-            raise UserError(f"palette range '{span}' must go from a low note to a higher one")
+            raise UserError(f"palette range '{printable(span)}' must go from a low note to a higher one")
         return cls(scale, low, high)
 
     @property

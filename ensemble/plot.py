@@ -27,7 +27,7 @@ def _pyplot() -> Any:
 
 
 def replayed(journal: Journal) -> Session:
-    """The session as it stood at the end of the journal, attempts and all (no sound)."""
+    """The session as it stood at the end of the journal, its history too (no sound)."""
     return rehearse(journal_source(journal))
 
 
@@ -37,14 +37,14 @@ def figure(journal: Journal, session: Session) -> Any:
     grid = fig.add_gridspec(2, 3, height_ratios=[1, 1])
     curves = fig.add_subplot(grid[0, :])
     roll, chain = fig.add_subplot(grid[1, :2]), fig.add_subplot(grid[1, 2])
-    names = _agents_in_order(session)
+    names = session.history.agents  # every agent that ever played, in the order they first did
     colours = {name: pyplot.cm.tab10(i % 10) for i, name in enumerate(names)}
 
     for name in names:
-        points = [(index + 1, a.accuracy) for index, phrase in enumerate(session.history.attempts)
-                  for a in phrase if a.agent == name and a.heard]
-        if points:
-            curves.plot(*zip(*points, strict=True), label=name, color=colours[name], linewidth=1.2)
+        scores = session.history.scores(name)
+        if len(scores):
+            curves.plot((scores.phrase + 1).tolist(), scores.accuracy.tolist(), label=name,
+                        color=colours[name], linewidth=1.2)
     for order, (phrase, commands) in enumerate(sorted(journal.commands.items())):
         curves.axvline(phrase + 1, color="grey", linewidth=0.6, linestyle=":")
         # Labels of nearby phrases would overlap: each is stepped down from the last, in turn.
@@ -63,15 +63,16 @@ def figure(journal: Journal, session: Session) -> Any:
 
 
 def _draw_roll(axes: Any, session: Session, names: list[str], colours: dict[str, Any]) -> None:
-    """Who played what: each agent in a lane of its own within each semitone, muted ones hollow."""
+    """Who played what: each agent in a lane of its own within each semitone, muted ones hollow.
+    Only the phrases whose melodies the session holds are drawn: the last HELD_PHRASES."""
     lane = 0.9 / max(1, len(names))
-    step, notes = 0, set()
     history = session.history
-    for index, attempts in enumerate(history.attempts):
-        width = max((len(a.played) for a in attempts), default=0)
-        muted = history.muted[index] if index < len(history.muted) else frozenset()
-        for attempt in attempts:
-            if not attempt.heard or attempt.agent not in colours:
+    steps = history.steps()
+    step, notes = int(steps[:history.first_held].sum()), set()
+    for phrase in history.held:
+        muted = phrase.muted_names()
+        for attempt in phrase.attempts():
+            if attempt.agent not in colours:
                 continue
             bottom = -0.45 + lane * names.index(attempt.agent)
             style = ({"facecolor": "none", "edgecolor": colours[attempt.agent], "linewidth": 0.5}
@@ -80,19 +81,15 @@ def _draw_roll(axes: Any, session: Session, names: list[str], colours: dict[str,
                 if note != REST:
                     axes.broken_barh([(step + offset, 0.9)], (note + bottom, lane), **style)
                     notes.add(note)
-        step += width
+        step += int(steps[phrase.index])
     if notes:
         ticks = list(range(min(notes), max(notes) + 1))
         axes.set_yticks(ticks, [note_name(note) for note in ticks], fontsize=6)
-    axes.set(xlabel="step", ylabel="note", title="who played what (a lane per agent; hollow: muted)")
-
-
-def _agents_in_order(session: Session) -> list[str]:
-    seen: dict[str, None] = {}
-    for phrase in session.history.attempts:
-        for attempt in phrase:
-            seen.setdefault(attempt.agent)
-    return list(seen)
+    title = "who played what (a lane per agent; hollow: muted)"
+    if history.first_held:
+        title = (f"who played what in the last {history.phrases - history.first_held} phrases "
+                 "(a lane per agent; hollow: muted)")
+    axes.set(xlabel="step", ylabel="note", title=title)
 
 
 def _draw_chain(axes: Any, session: Session, names: list[str], colours: dict[str, Any]) -> None:

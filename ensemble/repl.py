@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -19,16 +20,50 @@ from prompt_toolkit.patch_stdout import patch_stdout
 from ensemble import __version__, logs
 from ensemble import commands as cmd
 from ensemble.outputs.destinations import FORMS
+from ensemble.safe_text import printable
 from ensemble.stage import Stage
 
 PROMPT = "ensemble> "
+log = logging.getLogger(__name__)
 
 
 def history_path() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    path = Path(base) / "ensemble" / "history"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
+    return Path(base) / "ensemble" / "history"
+
+
+class KeptHistory(FileHistory):
+    """The history file, while it can be written. When a write fails (a full disk, a read-only or
+    vanished directory) the performer is told once, and from then on this session's lines are
+    kept in memory only: the line is still taken, and the up arrow still recalls it."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(str(path))
+        self.path = path
+        self.saving = True
+
+    def load_history_strings(self) -> Iterable[str]:
+        try:
+            return list(super().load_history_strings())
+        except OSError as error:  # unreadable: start empty, and do not try to write there either
+            self._stop_saving(error)
+            return []
+
+    def store_string(self, string: str) -> None:
+        # prompt_toolkit has already kept the line in memory; only the file is at stake here.
+        if not self.saving:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            super().store_string(string)
+        except OSError as error:
+            self._stop_saving(error)
+
+    def _stop_saving(self, error: OSError) -> None:
+        self.saving = False
+        reason = error.strerror or str(error)
+        log.warning("history no longer saved (%s: %s); this session's lines are kept in memory only",
+                    printable(str(self.path), 200), reason)
 
 
 class CommandCompleter(Completer):
@@ -98,7 +133,7 @@ def run_repl(stage: Stage, midi_ports: Callable[[], list[str]] = lambda: [], vi_
         return stage.context([*FORMS, *ports])
 
     prompt: PromptSession[str] = PromptSession(
-        history=FileHistory(str(history or history_path())),
+        history=KeptHistory(history or history_path()),
         completer=CommandCompleter(context),
         bottom_toolbar=stage.toolbar, refresh_interval=0.5, vi_mode=vi_mode,
         key_bindings=tab_completes_a_unique_prefix(), **prompt_options)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from ensemble.learning.chain import accuracy
+import numpy as np
+
 from ensemble.session import Session
 
 _SPARKS = "_▁▂▃▄▅▆▇█"  # 0% is drawn, not left blank
@@ -26,31 +27,34 @@ def accuracy_table(session: Session) -> str:
     performance, the first phrase it played its target exactly and the first it played the seed
     exactly, and a sparkline of every attempt against its target."""
     history, chain = session.history, session.chain
-    total = len(history.attempts)
+    total = history.phrases
     bounds = [round(i * total / _PERIODS) for i in range(_PERIODS + 1)]
     periods = [f"{bounds[i] + 1}-{bounds[i + 1]}" for i in range(_PERIODS)]
     header = ["agent", "copies", "voice", *(f"ph {p}" for p in periods), "first exact", "first as seed",
               "accuracy per phrase"]
     rows = [header]
     for name in chain.names:
-        by_phrase = {i: a for i, phrase in enumerate(history.attempts) for a in phrase
-                     if a.agent == name and a.heard}
+        scores = history.scores(name)
         cells = []
         for start, end in pairwise(bounds):
-            scores = [by_phrase[i].accuracy for i in range(start, end) if i in by_phrase]
-            cells.append(f"{sum(scores) / len(scores):.0%}" if scores else "-")
-        exact = next((i + 1 for i, a in sorted(by_phrase.items()) if a.accuracy == 1.0), None)
-        seeds = history.seeds
-        as_seed = next((i + 1 for i, a in sorted(by_phrase.items())
-                        if i < len(seeds) and accuracy(a.played, seeds[i]) == 1.0), None)
+            # summed in order as Python floats, so that every figure is what it always was
+            period = scores.accuracy[(scores.phrase >= start) & (scores.phrase < end)].tolist()
+            cells.append(f"{sum(period) / len(period):.0%}" if period else "-")
+        exact = _first(scores.phrase[scores.accuracy == 1.0])
+        as_seed = _first(scores.phrase[scores.as_seed])
         rows.append([
             name, chain.follows[name], session.voicing(name).voice, *cells,
             f"phrase {exact}" if exact else "never", f"phrase {as_seed}" if as_seed else "never",
-            sparkline([by_phrase[i].accuracy for i in sorted(by_phrase)]),
+            sparkline(scores.accuracy.tolist()),
         ])
     widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:], f"(sparkline: {SCALE})"])
+
+
+def _first(phrases: np.ndarray) -> int | None:
+    """The first of these phrase indices, numbered from 1 as the performer counts."""
+    return int(phrases[0]) + 1 if len(phrases) else None
 
 
 def commands_table(commands: list[tuple[int, str]]) -> str:

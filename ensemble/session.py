@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Protocol
 
 import numpy as np
@@ -21,6 +21,7 @@ from ensemble import commands as cmd
 from ensemble.commands.language import Handlers
 from ensemble.errors import UserError
 from ensemble.events import Part, Phrase
+from ensemble.history import History
 from ensemble.learning.chain import SEED, Attempt, Chain, accuracy, agent_name, agent_number
 from ensemble.melody import REST, Melody, note_name
 from ensemble.mix import Mix
@@ -50,25 +51,6 @@ class Observer(Protocol):
     def composed(self, phrase: int, attempts: list[Attempt]) -> None: ...
 
 
-@dataclass
-class History:
-    """Every attempt made so far, phrase by phrase, for reports and plots."""
-
-    attempts: list[list[Attempt]] = field(default_factory=list)
-    seeds: list[tuple[int, ...]] = field(default_factory=list)  # the seed melody of each phrase
-    muted: list[frozenset[str]] = field(default_factory=list)  # who was muted in each phrase
-    practice: int = 0  # silent attempts made with `train`, outside the phrases
-
-    def recent(self, agent: str, count: int) -> list[Attempt]:
-        """The agent's last `count` heard attempts, looking only as far back as needed."""
-        found: list[Attempt] = []
-        for phrase in reversed(self.attempts):
-            found += [a for a in phrase if a.agent == agent and a.heard]
-            if len(found) >= count:
-                break
-        return found[:count][::-1]
-
-
 handles: Handlers[Session] = Handlers()  # one handler per performance command
 
 
@@ -96,7 +78,7 @@ class Session:
         self.step_beats = DEFAULT_STEP
         self.beat = 0.0  # where the next phrase starts
         self.phrase_index = 0
-        self.history = History()
+        self.history = History(recent_attempts=RECENT)  # compact: the journal keeps the full record
         self._step_seconds = DEFAULT_STEP * 60.0 / DEFAULT_TEMPO
         self.muted: set[str] = set()
         self.voicings: dict[str, Voicing] = {}
@@ -187,9 +169,7 @@ class Session:
                 observer.applied(self.phrase_index, self.beat, command)
         self._hear_steps_as_played()
         attempts = self.chain.step()
-        self.history.attempts.append(attempts)
-        self.history.seeds.append(self.chain.melody.notes)
-        self.history.muted.append(frozenset(self.muted))
+        self.history.record(attempts, self.chain.melody.notes, self.muted)
         self._warn_of_unreachable_targets(attempts)
         for observer in self._observers:
             observer.composed(self.phrase_index, attempts)

@@ -88,11 +88,20 @@ class Stage:
                 # The whole list, no guess: a0 to a9 are all one edit apart.
                 known = ", ".join(expected) or "none yet: spawn some"
                 raise UserError(f"no agent '{name}' (agents: {known})")
+        if isinstance(command, cmd.Spawn):  # refused, not heard dropping out
+            self._check_room(command, len(expected) + command.count)
         if is_sound_level(command) and self.session.apply_now(command):
             return f"{command}: now (heard within {self.conductor.lookahead:g} s)"
         index, seconds = self.session.submit_for_next(command)
         start = self.conductor.origin + seconds
         return f"{command}: at phrase {index + 1}, {max(0.0, start - self.clock.now()):.1f} s from now"
+
+    def _check_room(self, command: cmd.Command, agents: int) -> None:
+        """Every output playing must be able to take `agents` agents in all."""
+        for output in list(self.conductor.outputs):
+            refusal = output.room_for(agents)
+            if refusal:
+                raise UserError(f"{command}: refused, {output.name} would drop out: {refusal}")
 
     @handles(cmd.Quit)
     def _quit(self, command: cmd.Quit) -> str:

@@ -11,27 +11,32 @@ from typing import Any
 
 from ensemble.errors import UserError
 from ensemble.hints import nearest
+from ensemble.safe_text import printable
 
 
 @dataclass(frozen=True)
 class Spec:
-    """One setting: how its text is parsed, what is allowed (for messages and help), and
-    the words a performer may complete it with (empty for numbers)."""
+    """One setting: how its text is parsed, what is allowed (for messages and help), the words a
+    performer may complete it with (empty for numbers), and for a number its type and range."""
 
     parse: Callable[[str], Any]
     allowed: str
     choices: tuple[str, ...] = ()
+    numbers: tuple[type, float, float] | None = None
 
 
 def number(kind: type, low: float, high: float, allowed: str | None = None) -> Spec:
     def parse(text: str) -> Any:
-        value = kind(text)  # ValueError when it is not a number of that kind
+        try:
+            value = kind(text)
+        except ValueError:  # not a number of that kind; Python's wording would echo the text whole
+            raise ValueError from None
         if not low <= value <= high:
             raise ValueError
         return value
 
     wording = "a whole number" if kind is int else "a number"
-    return Spec(parse, allowed or f"{wording} from {low:g} to {high:g}")
+    return Spec(parse, allowed or f"{wording} from {low:g} to {high:g}", numbers=(kind, low, high))
 
 
 def choice(options: tuple[str, ...]) -> Spec:
@@ -58,12 +63,12 @@ SWITCH = Spec(_switch, "on | off", ("on", "off"))
 def parse_value(specs: Mapping[str, Spec], key: str, text: str) -> Any:
     spec = specs.get(key)
     if spec is None:
-        raise UserError(f"unknown setting '{key}' (known: {', '.join(specs)})")
+        raise UserError(f"unknown setting '{printable(key)}' (known: {', '.join(specs)})")
     try:
         return spec.parse(text)
     except (ValueError, UserError) as error:
         detail = f"{error}; " if str(error) else ""
-        raise UserError(f"{key}={text}: {detail}allowed: {spec.allowed}") from None
+        raise UserError(f"{printable(f'{key}={text}')}: {detail}allowed: {spec.allowed}") from None
 
 
 def format_value(value: object) -> str:

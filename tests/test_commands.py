@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from ensemble import commands as cmd
@@ -113,3 +115,76 @@ def test_a_command_names_the_agents_it_refers_to():
     assert cmd.parse_command("follow a2 a0").agents() == ["a2", "a0"]
     assert cmd.parse_command("set all alpha=1").agents() == []
     assert cmd.parse_command("kill a7").agents() == ["a7"]
+
+
+HUGE = "x" * 1_000_000
+
+
+@pytest.mark.parametrize("line", [
+    HUGE, f"seed C4 {HUGE}", f"seed C{'9' * 1_000_000}", f"seed {'9' * 1_000_000}", f"spawn {HUGE}",
+    f"tempo {'9' * 1_000_000}", f"set a0 {HUGE}", f"set a0 {HUGE}=1", f"set a0 alpha={HUGE}",
+    f"set a0 palette=major:C4-{HUGE}", f"set a0 palette={HUGE}", f"mute {HUGE}", f"voice a0 {HUGE}",
+    f"follow a0 {HUGE}", f"out add {HUGE}", f"out add sc:127.0.0.1:{'9' * 1_000_000}", f"record {HUGE}",
+    f"record on {HUGE}", f"load {HUGE}", f"help {HUGE}", f"wait {HUGE}", f"out add midi:{HUGE}",
+    f"set a0 alpha=0.{'0' * 1_000_000}1",  # a number, but no setting's value is a megabyte long
+])
+def test_a_pasted_megabyte_anywhere_is_refused_in_one_short_line_that_says_how_long_it_was(line):
+    with pytest.raises(UserError) as refused:
+        cmd.parse_command(line, cmd.Where.SCRIPT if line.startswith("wait") else cmd.Where.REPL)
+    message = str(refused.value)
+    assert len(message) < 400 and message.isprintable()
+    assert re.search(r"… \(10000\d\d characters\)", message)  # the word, or KEY=VALUE, cut short
+
+
+@pytest.mark.parametrize(("line", "shown"), [
+    ("mute \x1b[31ma0", r"'\x1b[31ma0' is not an agent name"),
+    ("sede\x07", r"unknown command 'sede\x07'"),
+    ("seed C4 E\x1b4", r"step 2: 'E\x1b4' is not a note"),
+    ("set a0 alpha=1\x1b", r"alpha=1\x1b: allowed"),
+    ("voice a0 tri\x9b", r"'tri\x9b' is not one of"),
+    ("record on a\x1b]0;x\x07", r"'a\x1b]0;x\x07' is not a file name here"),
+    ("out add sc:\x1b[2J", r"'sc:\x1b[2J' is not an output"),
+    ("out add midi:\x1b[2J", r"'midi:\x1b[2J' is not an output"),  # no port is named so
+    ("help \x1bq", r"no command '\x1bq'"),
+])
+def test_control_characters_typed_are_shown_escaped_never_sent_to_the_terminal(line, shown):
+    with pytest.raises(UserError) as refused:
+        cmd.parse_command(line)
+    assert shown in str(refused.value) and str(refused.value).isprintable()
+
+
+def test_a_bad_line_in_a_script_still_names_file_and_line_and_cuts_the_word_short():
+    text = f"seed C4\nspawn 1\nmute {HUGE}\n"
+    expected = r"^show\.ens:3: 'x{60}… \(1000000 characters\)' is not an agent name"
+    with pytest.raises(UserError, match=expected):
+        parse_script(text, "show.ens")
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("seed \u00b2", "'\u00b2' is not a note"),  # a superscript two: a digit to isdigit(), not to int()
+    ("seed C\u00b2", "is not a note"),
+    (f"seed {'0' * 5000}61", None),  # leading zeros only: MIDI 61
+    ("seed C99999", "is outside MIDI 1..127"),
+    ("out add sc:127.0.0.1:\u00b2", "is not an output"),
+    ("set a0 alpha=xyz", "^alpha=xyz: allowed: a number from 0 to 1$"),  # not Python's own wording
+])
+def test_numbers_python_reads_its_own_way_give_one_clear_line(line, message):
+    if message is None:
+        assert cmd.parse_command(line) == cmd.Seed(Melody((61,)))
+        return
+    with pytest.raises(UserError, match=message):
+        cmd.parse_command(line)
+
+
+@pytest.mark.parametrize("bpm", [96.123456789, 20.000000000000004, 120.5, 400.0, 1 / 3 * 100])
+def test_a_tempo_prints_every_digit_it_needs_to_read_back_the_same(bpm):
+    assert cmd.parse_command(str(cmd.Tempo(bpm))) == cmd.Tempo(bpm)
+    assert str(cmd.Tempo(120.0)) == "tempo 120" and str(cmd.Tempo(96.5)) == "tempo 96.5"  # as before
+
+
+def test_a_palette_from_the_lowest_note_reads_back():
+    # C#-1 is MIDI 1, the lowest playable: its octave's minus sign is not the range's dash.
+    assert str(cmd.parse_command("set a0 palette=chromatic:C#-1-C4")) == "set a0 palette=chromatic:C#-1-C4"
+    assert str(cmd.parse_command("set a0 palette=major:1-60")) == "set a0 palette=major:1-60"
+    with pytest.raises(UserError, match="needs a range"):
+        cmd.parse_command("set a0 palette=major:C#-1")

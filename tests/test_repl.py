@@ -21,7 +21,7 @@ PHRASE = 1.25  # seconds: the default seed (5 steps of half a beat) at 120 bpm
 class Performer:
     """Types into the real REPL and moves the clock, phrase by phrase."""
 
-    def __init__(self, tmp_path, outputs=None):
+    def __init__(self, tmp_path, outputs=None, history=None):
         self.clock = ManualClock()
         self.listener = Listener()
         self.stage = Stage([self.listener] if outputs is None else outputs, self.clock, lookahead=0.1)
@@ -32,7 +32,7 @@ class Performer:
         self.input = self._input_cm.__enter__()
         self.thread = threading.Thread(target=run_repl, args=(self.stage,),
                                        kwargs={"input": self.input, "output": DummyOutput(),
-                                               "history": tmp_path / "history"})
+                                               "history": history or tmp_path / "history"})
         self.thread.start()
 
     def type(self, text, replies=1):
@@ -252,3 +252,29 @@ def test_a_mute_typed_mid_phrase_is_heard_within_the_lookahead(performer):
     unmuted_at = performer.clock.now()
     performer.play(2)
     assert [n for n in performer.listener.notes if n.event.agent == "a1" and n.due > unmuted_at + 0.13]
+
+
+@pytest.mark.parametrize("where", ["under a file", "a directory"])
+def test_a_history_that_cannot_be_kept_on_disk_is_kept_in_memory_said_once(tmp_path, where):
+    from support.messages import captured
+
+    (tmp_path / "a-file").write_text("")
+    (tmp_path / "a-directory").mkdir()
+    # Neither can be written, not even by root: a file cannot hold a directory, nor be one.
+    history = tmp_path / "a-file" / "history" if where == "under a file" else tmp_path / "a-directory"
+    with captured() as messages:
+        performer = Performer(tmp_path, history=history)
+        try:
+            assert performer.type("spawn 2\r").startswith("spawn 2: at phrase")
+            assert performer.type("voice a1 tri\r").startswith("voice a1 tri:")
+            assert performer.type("mute a0\r").startswith("mute a0:")
+            assert performer.type("\x1b[A\x1b[A\r").startswith("voice a1 tri:")  # the up arrow, twice
+            performer.play(2)
+            assert [part.agent for part in performer.listener.phrases[-1].parts] == ["a1"]
+            assert performer.thread.is_alive()
+        finally:
+            performer.quit()
+    said = [m for m in messages if "history" in m]
+    assert len(said) == 1 and "\n" not in said[0]
+    assert said[0].startswith("history no longer saved (") and str(history) in said[0]
+    assert performer.replies[-1] == performer.replies[-3]

@@ -40,3 +40,40 @@ def test_first_exact_is_told_against_the_target_and_against_the_seed():
 def test_commands_are_listed_by_the_phrase_they_landed_on():
     assert commands_table([(1, "tempo 120"), (1, "spawn 2"), (16, "set all epsilon=0.8")]) == (
         "phrase    1: tempo 120; spawn 2\nphrase   16: set all epsilon=0.8")
+
+
+class HeardBy:
+    """Every heard attempt of one agent, as a replay of the journal would give them back."""
+
+    def __init__(self, agent):
+        self.agent, self.attempts = agent, []
+
+    def applied(self, phrase, beat, command):
+        pass
+
+    def composed(self, phrase, attempts):
+        self.attempts += [a for a in attempts if a.agent == self.agent and a.heard]
+
+
+def test_a_show_longer_than_the_melodies_held_is_reported_from_its_first_phrase():
+    from ensemble.history import HELD_PHRASES
+
+    session = Session(seed=0)
+    observer = HeardBy("a0")
+    session.observe(observer)
+    heard = observer.attempts
+    for line in ["seed C4 E4 G4 C5", "set all epsilon=0 alpha=0.3", "spawn 2"]:
+        session.submit(cmd.parse_command(line))
+    phrases = 2 * HELD_PHRASES
+    for _ in range(phrases):
+        session.next_phrase()
+    assert session.history.first_held == HELD_PHRASES
+    rows = accuracy_table(session).splitlines()
+    quarter = phrases // 4
+    assert rows[0].split()[3:5] == ["ph", f"1-{quarter}"]
+    first = [a.accuracy for a in heard[:quarter]]
+    a0 = rows[2].split()
+    assert a0[3] == f"{sum(first) / len(first):.0%}" and a0[3] != "100%"  # phrases no longer held count too
+    exact = next(i for i, a in enumerate(heard) if a.accuracy == 1.0)
+    assert a0[7:9] == ["phrase", str(exact + 1)]
+    assert a0[-1] == sparkline([a.accuracy for a in heard])

@@ -12,11 +12,17 @@ from ensemble.errors import UserError
 from ensemble.hints import hint
 from ensemble.learning.settings import LEARNING, LearningSettings
 from ensemble.melody import SCALES, Melody
-from ensemble.outputs.destinations import check_spec
+from ensemble.outputs.destinations import FORMS, check_spec
+from ensemble.safe_text import printable
 from ensemble.values import Spec, format_value, parse_value
 from ensemble.voicing import VOICING, Voicing
 
 AGENT_NAME = re.compile(r"^a\d{1,4}$")
+# The longest words taken as they are (and so shown whole, in replies and messages, and kept in
+# the journal): anything longer is a paste gone wrong, refused and shown cut short.
+PATH_MAX = 4096  # a file name: the longest path Linux opens
+DESTINATION_MAX = 320  # an output: a host name and port, or a JACK port's full name
+VALUE_MAX = 100  # a setting's value: a number, a choice or a palette
 SETTINGS: dict[str, Spec] = {**LEARNING, **VOICING}  # what `set` changes: learning, then sound
 DEFAULTS: dict[str, str] = {key: format_value(getattr(LearningSettings(), key, None)) for key in LEARNING} | {
     key: format_value(getattr(Voicing(), key)) for key in VOICING}
@@ -65,7 +71,7 @@ class AgentRef(_Single):
         if (self.everyone and word == "all") or (self.seed and word == "seed") or AGENT_NAME.match(word):
             return word
         extra = ", or all" if self.everyone else ", or seed" if self.seed else ""
-        raise UserError(f"'{word}' is not an agent name (a0, a1, ...{extra})")
+        raise UserError(f"'{printable(word)}' is not an agent name (a0, a1, ...{extra})")
 
     def complete(self, word: str, context: Context) -> list[tuple[str, str]]:
         options = [(name, "agent") for name in context.agents]
@@ -93,11 +99,14 @@ class Number(_Single):
             value = self.low - 1
         if not self.low <= value <= self.high:
             raise UserError(f"{self.metavar} must be {'a whole number' if self.whole else 'a number'} "
-                            f"from {self.low:g} to {self.high:g}, not '{word}'")
+                            f"from {self.low:g} to {self.high:g}, not '{printable(word)}'")
         return value
 
     def format(self, value: Any) -> str:
-        return f"{value:g}" if isinstance(value, float) else str(value)
+        if not isinstance(value, float):
+            return str(value)
+        short = f"{value:g}"  # as a performer writes it, when that is exactly the value
+        return short if float(short) == value else repr(value)  # else every digit: it must read back
 
     def complete(self, word: str, context: Context) -> list[tuple[str, str]]:
         """Nothing to insert, but the range is shown where the number goes."""
@@ -111,7 +120,7 @@ class Choice(_Single):
 
     def read(self, word: str) -> str:
         if word not in self.options:
-            raise UserError(f"'{word}' is not one of {', '.join(self.options)}"
+            raise UserError(f"'{printable(word)}' is not one of {', '.join(self.options)}"
                             f"{hint(word, self.options, 'choose from') if len(self.options) > 2 else ''}")
         return word
 
@@ -127,7 +136,7 @@ class Switch(_Single):
 
     def read(self, word: str) -> bool:
         if word not in ("on", "off"):
-            raise UserError(f"'{word}' is not on or off")
+            raise UserError(f"'{printable(word)}' is not on or off")
         return word == "on"
 
     def format(self, value: Any) -> str:
@@ -139,7 +148,17 @@ class Switch(_Single):
 
 @dataclass(frozen=True)
 class FilePath(_Single):
+    """A file's name, as one word: refused here when it could only be a mistake, since the messages
+    about a file (cannot read, recording to) show its name whole."""
+
     metavar: str = "FILE"
+
+    def read(self, word: str) -> str:
+        if not word.isprintable():
+            raise UserError(f"'{printable(word)}' is not a file name here: it holds control characters")
+        if len(word) > PATH_MAX:
+            raise UserError(f"'{printable(word)}' is too long for a file name")
+        return word
 
 
 @dataclass(frozen=True)
@@ -149,7 +168,7 @@ class CommandName(_Single):
 
     def read(self, word: str) -> str:
         if word not in self.names():
-            raise UserError(f"no command '{word}'{hint(word, self.names(), 'commands')}")
+            raise UserError(f"no command '{printable(word)}'{hint(word, self.names(), 'commands')}")
         return word
 
     def complete(self, word: str, context: Context) -> list[tuple[str, str]]:
@@ -163,8 +182,13 @@ class Destination(_Single):
     metavar: str = "OUTPUT"
 
     def read(self, word: str) -> str:
-        check_spec(word)
-        return word
+        if word.isprintable() and len(word) <= DESTINATION_MAX:  # else no output, and not to be shown whole
+            try:
+                check_spec(word)
+                return word
+            except ValueError:  # a port number int() cannot read (a superscript two, thousands of digits)
+                pass
+        raise UserError(f"'{printable(word)}' is not an output (outputs: {', '.join(FORMS)})")
 
     def complete(self, word: str, context: Context) -> list[tuple[str, str]]:
         return _offer(word, [(spec, "output") for spec in context.outputs])
@@ -191,9 +215,11 @@ class Settings(_Single):
         for pair in words:
             key, equals, value = pair.partition("=")
             if not equals or not value:
-                raise UserError(f"'{pair}' is not KEY=VALUE{hint(key, SETTINGS, 'keys')}")
+                raise UserError(f"'{printable(pair)}' is not KEY=VALUE{hint(key, SETTINGS, 'keys')}")
             if key not in SETTINGS:
-                raise UserError(f"unknown setting '{key}'{hint(key, SETTINGS, 'settings')}")
+                raise UserError(f"unknown setting '{printable(key)}'{hint(key, SETTINGS, 'settings')}")
+            if len(value) > VALUE_MAX:  # 0.000…1 is a number, but a megabyte of it is a mistake
+                raise UserError(f"{printable(pair)}: longer than any value ({VALUE_MAX} characters at most)")
             parse_value(SETTINGS, key, value)  # validated now, not mid-performance
             changes[key] = value
         return changes

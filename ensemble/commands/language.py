@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from ensemble.errors import UserError
 from ensemble.hints import hint
+from ensemble.safe_text import printable
 
 
 class Where(enum.Flag):
@@ -161,7 +162,9 @@ class Handlers(Generic[H]):
         return self.table.get(kind)
 
 
-_COMMENT = re.compile(r"(?:^|(?<=\s))#")  # at the start of a line or of a word: F#4 is a note
+# A `#` with nothing but whitespace (or the line's start) before it: F#4 is a note. Written to
+# begin with the `#` so the search skips ahead to each one: a pasted megabyte is scanned at once.
+_COMMENT = re.compile(r"#(?<!\S#)")
 
 
 def strip_comment(line: str) -> str:
@@ -177,7 +180,7 @@ def parse_command(line: str, where: Where = Where.REPL) -> Command | None:
     word, *words = text.split()
     declared = COMMANDS.get(word.lower())
     if declared is None:
-        raise UserError(f"unknown command '{word}'{hint(word.lower(), COMMANDS, 'commands')}")
+        raise UserError(f"unknown command '{printable(word)}'{hint(word.lower(), COMMANDS, 'commands')}")
     if not declared.where & where:
         places = " and ".join(text for place, text in _PLACES.items() if place & declared.where)
         reason = (declared.not_here if where is Where.REPL else "") or f"{_PLACES[where]} cannot use it"

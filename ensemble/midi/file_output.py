@@ -2,7 +2,8 @@
 
 Notes are taken from each phrase as a whole (not from the conductor's note hand-over) and placed
 by their beat, so the file is exact whatever the clock, and the same performance gives the same
-bytes. The file is written when the output closes.
+bytes. The file is written when the output closes; a write that fails is kept in `failure`, for
+the render to say and fail on (see ensemble/files.py for how the file appears whole or not at all).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class MidiFileOutput(Output):
         self._tempo_bpm: float | None = None
         self._agents: dict[str, _Track] = {}
         self._end_tick = 0
+        self.failure: str | None = None
 
     def open(self, clock: Clock) -> None:
         try:
@@ -84,7 +86,7 @@ class MidiFileOutput(Output):
             with file:
                 self.midi_file().save(file=file)
         except OSError as error:
-            self.report(f"cannot write {self.path}: {error.strerror or error}")
+            self.failure = error.strerror or str(error)
 
     def midi_file(self) -> mido.MidiFile:
         """Everything received so far, as a format 1 file."""

@@ -2,8 +2,11 @@
 
 The port is watched: when it disappears (a synth unplugged, a JACK client gone) one line
 says so, the notes it was sounding are forgotten and the other outputs play on; when it is
-back it is opened again. Optionally sends MIDI clock (24 pulses per beat, start and stop) so
-that a drum machine or a DAW can follow the ensemble's tempo.
+back it is opened again. With JACK the server is watched too (see jack_server.py): when it
+goes, one line says so and our clients are let go; when a server runs again, our port is
+registered on it again (and connected to the named port, once that is there), with one line.
+Optionally sends MIDI clock (24 pulses per beat, start and stop) so that a drum machine or a
+DAW can follow the ensemble's tempo.
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ from ensemble.clock import Clock
 from ensemble.errors import UserError
 from ensemble.events import ARTICULATION, Phrase, Sound, TimedNote
 from ensemble.midi import ports
+from ensemble.midi.jack_server import ServerWatch
 from ensemble.midi.sender import ALL_NOTES_OFF, MidiSender
 from ensemble.mix import Mix
 from ensemble.outputs.base import Output
 
 PULSES_PER_BEAT = 24
-WATCH_INTERVAL = 1.0  # seconds between checks that the port is still there
+WATCH_INTERVAL = 1.0  # seconds between checks that the port (and JACK server) is still there
 FLUSH = 0.05  # seconds to let the last messages leave before the port closes
 
 
@@ -40,27 +44,34 @@ class MidiOutput(Output):
         self._port_name: str | None = None
         self._directory: ports.PortDirectory | None = None
         self._watcher: threading.Thread | None = None
-        self._lost = threading.Event()
+        self._server: ServerWatch | None = None  # with JACK: the server our clients joined
+        self._server_away = False
+        self._lost = threading.Event()  # nothing is sent: the port, or the server, is away
         self._closing = threading.Event()
+        self._look = threading.Event()  # the watcher looks now, not at its next interval
         self._programs: dict[int, int] = {}  # channel -> program sent
         self._channels: set[int] = set()  # channels that played in the last phrase
         self._started_clock = False
 
     def open(self, clock: Clock) -> None:
         self._midi = ports.backend(self.backend_name)
+        server = ServerWatch() if ports.is_jack(self._midi) else None
+        watched = server is not None and server.join()  # before our clients join it
         if self.port_wanted is None:
-            self._port = ports.open_port(self._midi, None)  # our own virtual port: it cannot vanish
+            self._port = ports.open_port(self._midi, None)  # our own port: only its server can take it
         else:
-            directory = self._directory = ports.PortDirectory(self._midi)  # no MIDI system: an error, here
-            names = directory.names()
+            self._directory = ports.PortDirectory(self._midi)  # no MIDI system: an error, here
+            names = self._directory.names()
             try:
                 self._port_name = ports.resolve(self.port_wanted, names)
                 self._port = ports.open_port(self._midi, self._port_name)
             except UserError as error:  # not there (yet): play on and wait for it
                 self._lost.set()
                 self.report(f"{str(error).removeprefix('midi: ')}; playing on, and waiting for it")
-            self._watcher = threading.Thread(target=self._watch, args=(self.port_wanted, directory),
-                                             name="midi-watch", daemon=True)
+        # A JACK that is not jack2's (PipeWire's, say) has no socket to ask: its server goes unwatched.
+        self._server = server if watched else None
+        if self.port_wanted is not None or self._server is not None:
+            self._watcher = threading.Thread(target=self._watch, name="midi-watch", daemon=True)
             self._watcher.start()
         self.sender = MidiSender(clock, self._send, self._port_failed)
         self.sender.start()
@@ -108,18 +119,26 @@ class MidiOutput(Output):
 
     def close(self) -> None:
         self._closing.set()
+        self._look.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=2 * WATCH_INTERVAL)  # from here no client changes hands
         if self.sender is not None:
             self.sender.stop()  # sends the note-offs
-        if self._port is not None:
+        # Clients of a server that has gone are let go, never closed (see ports.abandon).
+        server_gone = self._server is not None and not self._server.still_joined()
+        port, self._port = self._port, None
+        if port is not None and server_gone:
+            ports.abandon(port)
+        elif port is not None:
             time.sleep(FLUSH)  # the driver sends on its next period: closing at once can drop note-offs
-            self._port.close()
-            self._port = None
-        if self._watcher is not None:
-            self._watcher.join(timeout=2 * WATCH_INTERVAL)
-        if self._directory is not None:
+            port.close()
+        directory, self._directory = self._directory, None
+        if directory is not None and server_gone:
+            directory.abandon()
+        elif directory is not None:
             # Only now: with rtmidi's JACK API, closing another client of ours while messages wait
             # to leave was seen to garble them.
-            self._directory.close()
+            directory.close()
 
     def _clock_pulses(self, sender: MidiSender, phrase: Phrase, start: float) -> None:
         if not self._started_clock:
@@ -129,41 +148,111 @@ class MidiOutput(Output):
         for index in range(round(phrase.beats * PULSES_PER_BEAT)):
             sender.schedule(start + index * pulse, mido.Message("clock"))
 
-    # -- the port coming and going ------------------------------------------------------------
+    # -- the port, and the JACK server, coming and going ---------------------------------------
 
     def _send(self, message: mido.Message) -> None:
-        if self._lost.is_set() or self._port is None:
+        port = self._port  # once: the watcher may swap it meanwhile
+        if port is None or self._lost.is_set():
             return  # dropped while the port is away
-        self._port.send(message)
+        if self._server is not None and not self._server.may_send():
+            self._look.set()  # the server went: dropped, and the watcher says so now
+            return
+        port.send(message)
 
     def _port_failed(self, error: Exception) -> None:
         if not self._lost.is_set():
             self._lost.set()
             self.report(f"lost port {self._port_name or ports.VIRTUAL_PORT} ({error}); the others play on")
 
-    def _watch(self, wanted: str, directory: ports.PortDirectory) -> None:
-        while not self._closing.wait(WATCH_INTERVAL):
-            try:  # any failure here means the port, or the MIDI system with it, is gone
-                found: str | None = ports.resolve(wanted, directory.names())
-            except Exception:
-                found = None
-            if found is None and not self._lost.is_set():
-                self._lost.set()
-                if self.sender is not None:
-                    self.sender.forget_sounding()
-                self.report(f"port {self._port_name} went away; the others play on, waiting for it")
-            elif found is not None and self._lost.is_set():
-                self._reopen(found)
+    def _watch(self) -> None:
+        while True:
+            self._look.wait(WATCH_INTERVAL)
+            self._look.clear()
+            if self._closing.is_set():
+                return
+            if self._server is not None and not self._server_there(self._server):
+                continue
+            if self.port_wanted is not None and self._directory is not None:
+                self._follow_port(self.port_wanted, self._directory)
+
+    def _server_there(self, server: ServerWatch) -> bool:
+        """Whether the server our clients joined runs: when it has gone, say so and let them go;
+        when one runs again, join it."""
+        if not self._server_away:
+            if server.still_joined():
+                return True
+            self._leave_server(server)
+            return False
+        return server.join() and self._rejoin_server(server)
+
+    def _leave_server(self, server: ServerWatch) -> None:
+        self._lost.set()
+        self._server_away = True
+        if self.sender is not None:
+            self.sender.forget_sounding()  # they went with the server
+        port, self._port = self._port, None
+        if port is not None:
+            ports.abandon(port)
+        directory, self._directory = self._directory, None
+        if directory is not None:
+            directory.abandon()
+        self.report(f"lost the JACK server '{server.name}'; the others play on, retrying")
+
+    def _rejoin_server(self, server: ServerWatch) -> bool:
+        """A server runs again: our port registered on it, and connected to the named port if that
+        is there already (else the port watch waits for it). False: try again next time."""
+        back = f"back on the JACK server '{server.name}'"
+        if self.port_wanted is None:
+            try:
+                port = ports.open_port(self._midi, None)
+            except UserError:  # it answers, but takes no client yet
+                return False
+            self._server_away = False
+            self._use(port, None)
+            self.report(back)
+            return True
+        try:
+            self._directory = ports.PortDirectory(self._midi)
+        except UserError:
+            return False
+        self._server_away = False
+        try:
+            name = ports.resolve(self.port_wanted, self._directory.names())
+            port = ports.open_port(self._midi, name)
+        except UserError:
+            self.report(f"{back}; waiting for port '{self.port_wanted}'")
+            return True
+        self._use(port, name)
+        self.report(f"{back}, on port {name}")
+        return True
+
+    def _follow_port(self, wanted: str, directory: ports.PortDirectory) -> None:
+        try:  # any failure here means the port, or the MIDI system with it, is gone
+            found: str | None = ports.resolve(wanted, directory.names())
+        except Exception:
+            found = None
+        if found is None and not self._lost.is_set():
+            self._lost.set()
+            if self.sender is not None:
+                self.sender.forget_sounding()
+            self.report(f"port {self._port_name} went away; the others play on, waiting for it")
+        elif found is not None and self._lost.is_set():
+            self._reopen(found)
 
     def _reopen(self, name: str) -> None:
         try:
             port = ports.open_port(self._midi, name)
         except Exception:  # not back after all: try again next time
             return
-        self._port_name = name
-        old, self._port = self._port, port
+        old = self._port
+        self._use(port, name)
         if old is not None:
-            old.close()
-        self._programs.clear()  # the synth may have forgotten them
-        self._lost.clear()
+            old.close()  # its server still runs (or it would have been let go): closing is safe
         self.report(f"port {self._port_name} is back")
+
+    def _use(self, port: Any, name: str | None) -> None:
+        self._port_name = name
+        self._port = port
+        self._programs.clear()  # the synth may have forgotten them
+        self._started_clock = False  # nor has a device that came back heard `start`
+        self._lost.clear()

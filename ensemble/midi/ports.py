@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import sys
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from typing import Any
 import mido
 
 from ensemble.errors import UserError
+from ensemble.midi import libjack_quiet
 
 BACKENDS = {
     "jack": "mido.backends.rtmidi/UNIX_JACK",
@@ -21,11 +23,29 @@ VIRTUAL_PORT = "ensemble"  # the port we offer when no port is named
 
 def backend(name: str | None) -> Any:
     """mido's backend: `jack` or `alsa` (rtmidi), or mido's own choice (MIDO_BACKEND) for None."""
-    if name is None:
-        return mido.backend
-    if name not in BACKENDS:
+    if name is not None and name not in BACKENDS:
         raise UserError(f"unknown MIDI backend '{name}' (choose from {', '.join(BACKENDS)})")
-    return mido.Backend(BACKENDS[name])
+    midi = mido.backend if name is None else mido.Backend(BACKENDS[name])
+    if is_jack(midi):
+        libjack_quiet.silence()
+    return midi
+
+
+def is_jack(midi: Any) -> bool:
+    """Whether `midi` is rtmidi's JACK API, whose clients live and die with a JACK server."""
+    return getattr(midi, "name", None) == "mido.backends.rtmidi" and getattr(midi, "api", None) == "UNIX_JACK"
+
+
+def abandon(client: Any) -> None:
+    """Let go of a MIDI client (a mido port, an rtmidi object) whose JACK server has gone, for good.
+
+    It is never closed. libjack frees a dead server's clients itself the next time the process
+    opens a client, so closing one afterwards (as mido does when a port is collected, and
+    Python when it exits) touches freed memory: a crash. Closing it before is no better: RtMidi
+    waits a second, GIL held, for the dead server to empty its buffer. So it is kept alive (an
+    extra reference that nothing takes back): some 16 KB (RtMidi's ring) a client, once a restart.
+    """
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(client))
 
 
 def _no_midi(error: Exception) -> UserError:
@@ -34,8 +54,15 @@ def _no_midi(error: Exception) -> UserError:
 
 
 @contextlib.contextmanager
-def _quiet_c_stderr() -> Iterator[None]:
-    """libasound prints its own complaints straight to file descriptor 2; ours say it better."""
+def _quiet_c_stderr(midi: Any) -> Iterator[None]:
+    """libasound prints its own complaints straight to file descriptor 2; ours say it better.
+
+    libjack is silenced another way (libjack_quiet): with JACK, file descriptor 2 is left alone,
+    so that what other threads write meanwhile (the performer's lines) is not lost with them.
+    """
+    if is_jack(midi) and libjack_quiet.silenced():
+        yield
+        return
     try:
         saved = os.dup(2)
     except OSError:
@@ -53,7 +80,7 @@ def _quiet_c_stderr() -> Iterator[None]:
 
 def output_names(midi: Any) -> list[str]:
     try:
-        with _quiet_c_stderr():
+        with _quiet_c_stderr(midi):
             return list(midi.get_output_names())
     except (OSError, ImportError) as error:  # rtmidi.SystemError is an OSError
         raise _no_midi(error) from None
@@ -76,7 +103,7 @@ class PortDirectory:
             api = getattr(rtmidi, f"API_{midi.api}", None) if midi.api else None
             api = rtmidi.API_UNSPECIFIED if api is None else api
             try:
-                with _quiet_c_stderr():
+                with _quiet_c_stderr(midi):
                     self._probe = rtmidi.MidiOut(rtapi=api, name="ensemble-ports")
             except (OSError, rtmidi.RtMidiError) as error:
                 raise _no_midi(error) from None
@@ -92,6 +119,12 @@ class PortDirectory:
     def close(self) -> None:
         if self._probe is not None:
             self._probe.delete()
+            self._probe = None
+
+    def abandon(self) -> None:
+        """Its JACK server has gone: let go of the probe without closing it (see `abandon`)."""
+        if self._probe is not None:
+            abandon(self._probe)
             self._probe = None
 
 
@@ -111,7 +144,7 @@ def resolve(wanted: str, names: list[str]) -> str:
 def open_port(midi: Any, name: str | None) -> Any:
     """Open a named port, or offer a virtual port of our own that synths can connect to."""
     try:
-        with _quiet_c_stderr():
+        with _quiet_c_stderr(midi):
             if name is None:
                 return midi.open_output(VIRTUAL_PORT, virtual=True, client_name=VIRTUAL_PORT)
             return midi.open_output(name)

@@ -42,6 +42,11 @@ class Output:
     def close(self) -> None:
         """Stop: nothing may be left sounding."""
 
+    def room_for(self, agents: int) -> str | None:
+        """Asked before a spawn is accepted: can this output play `agents` agents in all without
+        dropping out? None if it can (the default), else why not, in one line."""
+        return None
+
     def report(self, message: str) -> None:
         """Queue a one-line message; safe from any thread, including an audio callback."""
         self._messages.append(f"{self.name}: {message}")

@@ -62,13 +62,19 @@ class Runner:
         self.stop_recording()
 
     def record(self, path: Path) -> JournalWriter:
+        """Record to `path`; the file appears once the performance has a phrase or a command to
+        keep, so a performance that never starts (no output could be opened) leaves none."""
         return self.recorder.start(path, [output.name for output in self.conductor.outputs])
 
     def stop_recording(self) -> Path | None:
+        """Close the journal; its path, or None when nothing was recorded."""
         writer = self.recorder.stop()
-        if writer is None:
+        if writer is None or not writer.created:
             return None
-        log.info("recorded %s", writer.path)
+        if writer.failure is None:
+            log.info("recorded %s", writer.path)
+        else:  # the performer was told when it stopped being saved, and why
+            log.info("recorded %s (it stops %s)", writer.path, writer.stops)
         return writer.path
 
     def _run_in_background(self) -> None:

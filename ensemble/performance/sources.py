@@ -15,7 +15,8 @@ from pathlib import Path
 from ensemble import commands as cmd
 from ensemble.errors import UserError
 from ensemble.events import Phrase
-from ensemble.performance.journal import Journal, checksum, read_journal
+from ensemble.learning.chain import Attempt
+from ensemble.performance.journal import BOM, Journal, checksum, read_journal
 from ensemble.performance.script import ScriptLine, load_script
 from ensemble.session import Ear, Session
 
@@ -50,25 +51,49 @@ def script_source(lines: list[ScriptLine], seed: int, name: str) -> Source:
 
 
 def journal_source(journal: Journal) -> Source:
-    """The same commands on the same phrases; a replay that comes out differently says where."""
+    """The same commands on the same phrases; a replay that comes out differently says where.
+
+    A phrase's checksum is a digest of the attempts it recorded, not of its line: a mismatch says
+    that the replay no longer makes the attempts that were heard, from that phrase on. The cause
+    may be a line damaged in a way the reader cannot see (a command changed by a flipped byte, a
+    checksum changed), or another version of ensemble. Either way the commands are still the
+    performance as it was given, and the best there is to go on: the replay plays every phrase
+    the reader kept, and warns once, at the first phrase that differs.
+    """
     for warning in journal.warnings:
         log.warning("%s", warning)
     if not journal.phrases:
         raise UserError(f"{journal.path}: the journal has no phrase to play")
 
     def play(session: Session) -> Iterator[Phrase]:
+        composed = _Composed()
+        session.observe(composed)  # the attempts the recorder summed up, as it saw them
         diverged = False
         for index in range(journal.phrases):
             for command in journal.commands.get(index, []):
                 session.submit(command)
             phrase = session.next_phrase()
-            if not diverged and checksum(session.history.attempts[-1]) != journal.checksums[index]:
+            if not diverged and composed.checksum != journal.checksums[index]:
                 diverged = True
-                log.warning("%s: the replay diverges from the recording at phrase %d",
+                log.warning("%s: the replay diverges from the recording at phrase %d (a damaged line, "
+                            "or another version of ensemble); the commands play on as recorded",
                             journal.path, index + 1)
             yield phrase
 
     return Source(str(journal.path), journal.seed, journal.phrases, play)
+
+
+class _Composed:
+    """Observes a session: the checksum of the phrase it composed last."""
+
+    def __init__(self) -> None:
+        self.checksum = ""
+
+    def applied(self, phrase: int, beat: float, command: cmd.Command) -> None:
+        pass
+
+    def composed(self, phrase: int, attempts: list[Attempt]) -> None:
+        self.checksum = checksum(attempts)
 
 
 def typed_source(seed: int) -> Source:
@@ -99,7 +124,7 @@ def is_journal(path: Path) -> bool:
         return True
     try:
         with path.open("rb") as file:
-            return file.read(1) == b"{"
+            return file.read(len(BOM) + 1).removeprefix(BOM)[:1] == b"{"
     except OSError:
         return False  # the script reader says what is wrong with the path
 

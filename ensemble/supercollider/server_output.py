@@ -62,9 +62,16 @@ class SuperColliderOutput(Output):
         self.host, self.port, self.latency = host, port, latency
         self.sent = 0
         self.dropped = 0  # notes that came while the server was away
+        self._malformed_closed = 0  # unreadable packets counted by connections already closed
         self.nodes = NodeIds()
         self._level = LEVEL
         self._connection: ServerConnection | None = None
+
+    @property
+    def malformed(self) -> int:
+        """Packets from the server's address that could not be read and were dropped."""
+        open_now = self._connection.malformed if self._connection is not None else 0
+        return self._malformed_closed + open_now
 
     def open(self, clock: Clock) -> None:
         self._clock = clock
@@ -97,4 +104,5 @@ class SuperColliderOutput(Output):
         for datagram in (message("/clearSched"), message("/g_freeAll", GROUP), message("/n_free", GROUP)):
             self._connection.send(datagram)
         self._connection.close()
+        self._malformed_closed += self._connection.malformed
         self._connection = None

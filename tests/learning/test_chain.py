@@ -1,7 +1,7 @@
 import pytest
 
 from ensemble.errors import UserError
-from ensemble.learning.chain import SEED, Chain
+from ensemble.learning.chain import SEED, Attempt, Chain
 from ensemble.melody import Melody
 
 SEED_MELODY = Melody.parse("C4 E4 G4 C5 G4 E4")
@@ -59,6 +59,14 @@ def test_practice_adds_silent_attempts():
     attempts = ensemble.step()
     assert sum(a.heard for a in attempts) == 2
     assert [a.agent for a in attempts if not a.heard] == ["a1"] * 3
+
+
+def test_an_attempt_carries_no_dict_of_its_own():
+    # thousands are made a second at 64 agents: each is its fields and nothing more
+    ensemble = Chain(SEED_MELODY)
+    ensemble.spawn(1)
+    attempt = ensemble.step()[0]
+    assert not hasattr(attempt, "__dict__") and isinstance(attempt, Attempt)
 
 
 def test_reseeding_with_another_length_keeps_what_fits():

@@ -8,7 +8,7 @@ import time
 
 import mido
 import pytest
-import rtmidi
+from support.jack_midi import Synth
 from support.listener import Listener
 from support.messages import captured
 from support.waiting import join
@@ -39,43 +39,6 @@ def jack_midi(jack, monkeypatch):
     return mido.Backend("mido.backends.rtmidi/UNIX_JACK")
 
 
-class Synth:
-    """A JACK MIDI input (python-rtmidi) that notes the arrival time of everything it receives.
-
-    Read by polling rtmidi's queue: mido's input callback was seen to garble messages that
-    arrive together, which `jack_midi_dump` received intact.
-    """
-
-    def __init__(self, backend, name="synth", connect_to=None):
-        self.received = []
-        self.port = rtmidi.MidiIn(rtapi=rtmidi.API_UNIX_JACK, name=name if connect_to is None else "listener")
-        if connect_to is None:
-            self.port.open_virtual_port(name)
-        else:
-            self.port.open_port(self.port.get_ports().index(connect_to))
-        self.port.ignore_types(timing=False)  # MIDI clock is part of what is checked
-        self._stop = threading.Event()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self):
-        while not self._stop.is_set():
-            event = self.port.get_message()
-            if event is None:
-                time.sleep(0.0005)
-                continue
-            self.received.append((time.monotonic(), mido.Message.from_bytes(event[0])))
-
-    def of_type(self, kind):
-        return [(at, message) for at, message in self.received if message.type == kind]
-
-    def close(self):
-        self._stop.set()
-        join(self._reader, 5, "the MIDI listener's reader")
-        self.port.close_port()
-        self.port.delete()
-
-
 def _perform(midi, phrases, during=None, lookahead=0.1):
     session = Session(seed=0)
     listener = Listener()
@@ -93,7 +56,7 @@ def _perform(midi, phrases, during=None, lookahead=0.1):
 
 
 def test_every_note_arrives_on_its_agents_channel_on_time_with_its_note_off(jack_midi):
-    synth = Synth(jack_midi)
+    synth = Synth()
     notes, _ = _perform(MidiOutput("synth", "jack"), phrases=3)
     synth.close()
     ons, offs = synth.of_type("note_on"), synth.of_type("note_off")
@@ -110,7 +73,7 @@ def test_every_note_arrives_on_its_agents_channel_on_time_with_its_note_off(jack
 
 
 def test_midi_clock_follows_the_tempo(jack, jack_midi):
-    synth = Synth(jack_midi)
+    synth = Synth()
     log_from = jack.log_position()
     _perform(MidiOutput("synth", "jack", clock_out=True), phrases=2)
     synth.close()
@@ -131,7 +94,7 @@ def test_without_a_port_name_it_offers_its_own_port(jack_midi):
 
     def connect_and_listen(conductor):
         time.sleep(0.3)
-        notes.append(Synth(jack_midi, connect_to="ensemble:ensemble"))
+        notes.append(Synth(connect_to="ensemble:ensemble"))
 
     played, _ = _perform(midi, phrases=3, during=connect_and_listen)
     synth = notes[0]
@@ -140,14 +103,14 @@ def test_without_a_port_name_it_offers_its_own_port(jack_midi):
 
 
 def test_a_port_that_vanishes_does_not_stop_the_performance(jack_midi):
-    synth = Synth(jack_midi)
+    synth = Synth()
     later = {}
 
     def unplug_and_replug(conductor):
         time.sleep(1.0)
         synth.close()
         time.sleep(2.5)
-        later["synth"] = Synth(jack_midi)
+        later["synth"] = Synth()
 
     notes, messages = _perform(MidiOutput("synth", "jack"), phrases=8, during=unplug_and_replug)
     later["synth"].close()
@@ -157,7 +120,7 @@ def test_a_port_that_vanishes_does_not_stop_the_performance(jack_midi):
 
 
 def test_an_unknown_port_is_named_with_the_list_and_the_performance_goes_on(jack_midi):
-    synth = Synth(jack_midi)
+    synth = Synth()
     notes, messages = _perform(MidiOutput("nosuch", "jack"), phrases=1)
     synth.close()
     assert notes
@@ -165,7 +128,7 @@ def test_an_unknown_port_is_named_with_the_list_and_the_performance_goes_on(jack
 
 
 def test_stopping_mid_phrase_leaves_no_note_hanging(jack_midi):
-    synth = Synth(jack_midi)
+    synth = Synth()
 
     def stop_soon(conductor):
         time.sleep(0.9)
@@ -185,7 +148,7 @@ def test_stopping_mid_phrase_leaves_no_note_hanging(jack_midi):
 
 
 def test_midi_ports_lists_the_ports(jack, jack_midi):
-    synth = Synth(jack_midi)
+    synth = Synth()
     result = subprocess.run([sys.executable, "-m", "ensemble", "midi", "ports", "--midi-backend", "jack"],
                             env=jack.env, capture_output=True, text=True, timeout=60, check=False)
     synth.close()
@@ -206,7 +169,7 @@ def test_without_a_midi_system_it_is_one_line(tmp_path):
 def test_a_muted_agents_channel_gets_all_notes_off_at_the_boundary(jack_midi):
     from ensemble import commands as cmd
 
-    synth = Synth(jack_midi)
+    synth = Synth()
     session = Session(seed=0)
     session.submit(cmd.Spawn(2))
     phrases = [session.next_phrase()]
@@ -223,7 +186,7 @@ def test_a_mute_is_heard_within_the_lookahead_and_ends_the_agents_sounding_notes
     from ensemble import commands as cmd
     from ensemble.performance.runner import Runner
 
-    synth = Synth(jack_midi)
+    synth = Synth()
     script = "tempo 60\nstep 1\nseed C4 E4 G4 C5\nspawn 2\nset all rests=off\nwait 3\n"  # 1 s steps
     runner = Runner(script_source(parse_script(script), 0, "test"), [MidiOutput("synth", "jack")],
                     RealtimeClock(), lookahead=0.1, ear=None)

@@ -18,6 +18,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -231,12 +232,17 @@ def forget_dead_test_servers() -> None:
 
 
 class Jack:
-    """`jackd --no-realtime -d dummy` under a unique server name, ready when `jack_lsp` answers."""
+    """`jackd --no-realtime -d dummy` under a unique server name, ready when `jack_lsp` answers.
+
+    `realtime`: jackd's own default mode instead (its process thread SCHED_FIFO), for what
+    judges timing; needs the right to realtime scheduling (root here), else jackd warns and runs.
+    """
 
     def __init__(
-        self, rate: int = 44100, period: int = 256, timeout: float = 10.0, directory: Path | None = None
+        self, rate: int = 44100, period: int = 256, timeout: float = 10.0, directory: Path | None = None,
+        realtime: bool = False,
     ) -> None:
-        self.rate, self.period, self.timeout = rate, period, timeout
+        self.rate, self.period, self.timeout, self.realtime = rate, period, timeout, realtime
         self.name = f"{TEST_SERVER_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.own_dir = directory is None  # a temp dir of our own is removed on exit
         self.dir = directory or Path(tempfile.mkdtemp(prefix="ensemble-jack-"))
@@ -251,7 +257,7 @@ class Jack:
     def start(self) -> Jack:
         jackd = require("jackd", "jackd2")
         forget_dead_test_servers()
-        command = [jackd, "-n", self.name, "--no-realtime"]
+        command = [jackd, "-n", self.name] + ([] if self.realtime else ["--no-realtime"])
         command += ["-d", "dummy", "-r", str(self.rate), "-p", str(self.period)]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
@@ -262,6 +268,9 @@ class Jack:
             if self.process.poll() is not None:
                 raise StartupError(f"jackd exited with {self.process.returncode}:\n{log_tail(self.log)}")
             if self.clients() is not None:
+                log = self.log.read_text(errors="replace")
+                if self.realtime and "Cannot use real-time scheduling" in log:
+                    print("warning: jackd could not get realtime scheduling", file=sys.stderr)
                 return self
             time.sleep(0.05)
         self.stop()
@@ -509,3 +518,83 @@ class ServerRecording:
         client.send("/b_close", self.BUFFER)
         client.wait_for("/done", "/b_close", self.BUFFER)
         client.close()
+
+
+def udp_sockets_of(pid: int) -> list[tuple[tuple[str, int], tuple[str, int]]]:
+    """(local, remote) address of each IPv4 UDP socket process `pid` holds, read from /proc.
+
+    A socket's local address is what it listens on; its remote one is 0.0.0.0:0 unless connected.
+    """
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue  # closed meanwhile
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    found = []
+    for line in Path(f"/proc/{pid}/net/udp").read_text().splitlines()[1:]:
+        fields = line.split()  # sl, local, remote, state, queues, timer, retransmits, uid, timeout, inode
+        if fields[9] in inodes:
+            found.append((_proc_address(fields[1]), _proc_address(fields[2])))
+    return found
+
+
+def _proc_address(text: str) -> tuple[str, int]:
+    """`0100007F:DFA6` (the address as the kernel holds it in memory, the port) -> (`127.0.0.1`, port)."""
+    address, port = text.split(":")
+    return socket.inet_ntoa(struct.pack("=I", int(address, 16))), int(port, 16)
+
+
+class UdpRelay:
+    """A UDP relay on 127.0.0.1 between one client and a server, passing both ways.
+
+    To the client the relay's port is the server's address, so `inject` sends a datagram the
+    client must take as the server's own: a test's way of being a misbehaving server.
+    """
+
+    def __init__(self, server_port: int) -> None:
+        import threading  # here, not at the top: these helpers were added after the file's imports
+
+        self.front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.front.bind((HOST, 0))
+        self.port = self.front.getsockname()[1]
+        self.back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.back.bind((HOST, 0))
+        self.back.connect((HOST, server_port))
+        self.client: tuple[str, int] | None = None  # learnt from the client's first datagram
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="udp-relay", daemon=True)
+
+    def _run(self) -> None:
+        import select  # as threading above
+
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self.front, self.back], [], [], 0.1)
+            for sock in ready:
+                try:
+                    datagram, sender = sock.recvfrom(65536)
+                    if sock is self.front:
+                        self.client = sender
+                        self.back.send(datagram)
+                    elif self.client is not None:
+                        self.front.sendto(datagram, self.client)
+                except OSError:
+                    continue  # refused while the server is away: UDP loses it, as it would
+
+    def inject(self, datagram: bytes) -> None:
+        """Send `datagram` to the client from the relay's port, as if the server had sent it."""
+        if self.client is None:
+            raise AssertionError("the client has sent nothing through the relay yet")
+        self.front.sendto(datagram, self.client)
+
+    def __enter__(self) -> UdpRelay:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5.0)
+        self.front.close()
+        self.back.close()
