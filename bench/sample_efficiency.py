@@ -32,7 +32,7 @@ def first_correct_qbank(hyper: LearningSettings, seed: int) -> int:
     target = np.array([MELODY.notes], dtype=np.int64)
     active = np.ones(1, dtype=bool)
     for attempt in range(1, CAP + 1):
-        played, _ = bank.attempt(target, active)
+        played = bank.attempt(target, active).notes
         if np.array_equal(played, target):
             return attempt
     return CAP

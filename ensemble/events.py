@@ -33,12 +33,24 @@ class NoteEvent:
 
 @dataclass(frozen=True)
 class Part:
-    """One agent's heard attempt in a phrase."""
+    """One agent's heard attempt in a phrase. `lengths`: each note's length in beats, laid on the
+    phrase's grid (cut at its end, a rest filling up to it); None: every note lasts a step."""
 
     agent: str
     notes: tuple[int, ...]
     sound: Sound = Sound()
     velocity: int = 100
+    lengths: tuple[float, ...] | None = None
+
+    def onsets(self, step_beats: float) -> list[tuple[float, float, int]]:
+        """(offset from the phrase start, length, note) of each step, in beats, rests included."""
+        if self.lengths is None:
+            return [(i * step_beats, step_beats, note) for i, note in enumerate(self.notes)]
+        found, at = [], 0.0
+        for note, length in zip(self.notes, self.lengths, strict=True):
+            found.append((at, length, note))
+            at += length
+        return found
 
 
 @dataclass(frozen=True)
@@ -56,10 +68,16 @@ class Phrase:
     parts: tuple[Part, ...]
     n_steps: int
     silent: tuple[Part, ...] = ()
+    length_beats: float | None = None  # with rhythm: the seed's length; else n_steps steps
 
     @property
     def beats(self) -> float:
-        return self.n_steps * self.step_beats
+        return self.n_steps * self.step_beats if self.length_beats is None else self.length_beats
+
+    @property
+    def rhythmic(self) -> bool:
+        """Whether its parts carry lengths of their own (see Part)."""
+        return self.length_beats is not None
 
     @property
     def step_seconds(self) -> float:
@@ -68,10 +86,9 @@ class Phrase:
     def events(self, with_silent: bool = False) -> list[NoteEvent]:
         """The notes played; `with_silent`, also those of the muted agents."""
         return [
-            NoteEvent(part.agent, self.start_beat + i * self.step_beats, self.step_beats, note,
-                      part.velocity, part.sound)
+            NoteEvent(part.agent, self.start_beat + offset, length, note, part.velocity, part.sound)
             for part in (self.parts + self.silent if with_silent else self.parts)
-            for i, note in enumerate(part.notes)
+            for offset, length, note in part.onsets(self.step_beats)
             if note != REST
         ]
 

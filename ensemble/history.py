@@ -107,7 +107,8 @@ class Scores:
 
 
 class HeldPhrase:
-    """One phrase's heard attempts as arrays (notes fit in int8: MIDI 1..127 and REST = -1)."""
+    """One phrase's heard attempts as arrays (notes fit in int8: MIDI 1..127 and REST = -1;
+    lengths, with rhythm, in int16 ticks)."""
 
     def __init__(self, index: int, attempts: Sequence[Attempt], muted: Iterable[str],
                  names: tuple[str, ...]) -> None:
@@ -115,25 +116,43 @@ class HeldPhrase:
         self.names = names
         self.played = np.array([a.played for a in attempts], dtype=np.int8)
         self.targets = np.array([a.target for a in attempts], dtype=np.int8)
+        rhythmic = any(a.lengths is not None for a in attempts)
+        self.lengths = _lengths([a.lengths for a in attempts]) if rhythmic else None
+        self.target_lengths = _lengths([a.target_lengths for a in attempts]) if rhythmic else None
         self.rewards = np.array([a.reward for a in attempts], dtype=np.float64)
         quiet = set(muted)
         self.muted = np.array([a.agent in quiet for a in attempts], dtype=bool)
 
-    def hits_and_flags(self, seed: tuple[int, ...]) -> tuple[list[int], list[int]]:
-        """Per attempt: steps played as its target; AS_SEED and MUTED as they apply."""
-        hits = (self.played == self.targets).sum(axis=1)
+    def hits_and_flags(self, seed: tuple[int, ...],
+                       seed_lengths: tuple[int, ...] | None = None) -> tuple[list[int], list[int]]:
+        """Per attempt: steps played as its target (note and length); AS_SEED and MUTED as they apply."""
+        hit = self.played == self.targets
+        if self.lengths is not None and self.target_lengths is not None:
+            hit &= self.lengths == self.target_lengths
+        hits = hit.sum(axis=1)
         as_seed = (self.played == np.array(seed)).all(axis=1) if len(seed) == self.played.shape[1] else False
+        if self.lengths is not None and seed_lengths is not None and len(seed) == self.played.shape[1]:
+            as_seed &= (self.lengths == np.array(seed_lengths)).all(axis=1)
         flags = np.where(as_seed, AS_SEED, 0) | np.where(self.muted, MUTED, 0)
         return hits.tolist(), flags.tolist()
 
     def attempts(self) -> list[Attempt]:
-        return [Attempt(name, tuple(target), tuple(played), reward, True)
-                for name, target, played, reward in zip(self.names, self.targets.tolist(),
-                                                        self.played.tolist(), self.rewards.tolist(),
-                                                        strict=True)]
+        lengths, wanted = _rows(self.lengths, len(self.names)), _rows(self.target_lengths, len(self.names))
+        return [Attempt(name, tuple(target), tuple(played), reward, True, length, wanted_length)
+                for name, target, played, reward, length, wanted_length in zip(
+                    self.names, self.targets.tolist(), self.played.tolist(), self.rewards.tolist(), lengths,
+                    wanted, strict=True)]
 
     def muted_names(self) -> frozenset[str]:
         return frozenset(name for name, muted in zip(self.names, self.muted.tolist(), strict=True) if muted)
+
+
+def _lengths(rows: list[tuple[int, ...] | None]) -> np.ndarray:
+    return np.array(rows, dtype=np.int16)
+
+
+def _rows(values: np.ndarray | None, count: int) -> list[tuple[int, ...] | None]:
+    return [None] * count if values is None else [tuple(row) for row in values.tolist()]
 
 
 class History:
@@ -149,8 +168,10 @@ class History:
         self._recent_attempts = recent_attempts
         self._held: deque[HeldPhrase] = deque(maxlen=held_phrases)
 
-    def record(self, attempts: list[Attempt], seed: tuple[int, ...], muted: Iterable[str]) -> None:
-        """One phrase's attempts, with the seed melody and who was muted when it was composed."""
+    def record(self, attempts: list[Attempt], seed: tuple[int, ...], muted: Iterable[str],
+               seed_lengths: tuple[int, ...] | None = None) -> None:
+        """One phrase's attempts, with the seed melody (and its lengths, with rhythm) and who was
+        muted when it was composed."""
         index = self.phrases
         heard = [a for a in attempts if a.heard]
         names = tuple(a.agent for a in heard)
@@ -158,7 +179,7 @@ class History:
             names = self._held[-1].names  # one tuple shared while the chain stays the same
         phrase = HeldPhrase(index, heard, muted, names)
         self._steps.append(len(attempts[0].played) if attempts else 0)
-        hits, flags = phrase.hits_and_flags(seed) if heard else ([], [])
+        hits, flags = phrase.hits_and_flags(seed, seed_lengths) if heard else ([], [])
         for row, attempt in enumerate(heard):
             track = self._tracks.get(attempt.agent)
             if track is None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ensemble.errors import UserError
 from ensemble.hints import hint
+from ensemble.rhythm import STEP, length_text, parse_length
 from ensemble.safe_text import printable
 
 REST = -1
@@ -63,24 +64,42 @@ def note_name(note: int) -> str:
 
 @dataclass(frozen=True)
 class Melody:
-    """A fixed-length sequence of steps, each a MIDI note or REST."""
+    """A fixed-length sequence of steps, each a MIDI note or REST, with its length in ticks
+    (ensemble.rhythm: 1/16 beat; STEP = one `step`). `lengths` is None when every note lasts a
+    step, as melodies were before lengths existed: they then play exactly as they did."""
 
     notes: tuple[int, ...]
+    lengths: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if not self.notes:
             raise UserError("a melody needs at least one step")
+        if self.lengths is not None and all(length == STEP for length in self.lengths):
+            object.__setattr__(self, "lengths", None)  # one spelling for a melody of steps
 
     @classmethod
     def parse(cls, text: str | Iterable[str]) -> Melody:
         tokens = text.split() if isinstance(text, str) else list(text)
-        notes = []
+        notes, lengths = [], []
         for position, token in enumerate(tokens, start=1):
+            note, colon, length = token.rpartition(":") if ":" in token else (token, "", "")
             try:
-                notes.append(parse_note(token))
+                notes.append(parse_note(note))
+                lengths.append(parse_length(length) if colon else STEP)
             except UserError as error:
                 raise UserError(f"step {position}: {error}") from None
-        return cls(tuple(notes))
+        return cls(tuple(notes), tuple(lengths))
+
+    @property
+    def rhythmic(self) -> bool:
+        """Whether any note has a length of its own."""
+        return self.lengths is not None
+
+    def ticks(self, step: int) -> tuple[int, ...]:
+        """Each note's length in ticks, a note of one step lasting `step` ticks."""
+        if self.lengths is None:
+            return (step,) * len(self.notes)
+        return tuple(step if length == STEP else length for length in self.lengths)
 
     def __len__(self) -> int:
         return len(self.notes)
@@ -89,7 +108,10 @@ class Melody:
         return iter(self.notes)
 
     def __str__(self) -> str:
-        return " ".join(note_name(note) for note in self.notes)
+        if self.lengths is None:
+            return " ".join(note_name(note) for note in self.notes)
+        return " ".join(note_name(note) + ("" if length == STEP else f":{length_text(length)}")
+                        for note, length in zip(self.notes, self.lengths, strict=True))
 
 
 SCALES: dict[str, tuple[int, ...]] = {
@@ -142,3 +164,22 @@ class Palette:
 
 def melody_text(notes: Sequence[int]) -> str:
     return " ".join(note_name(int(note)) for note in notes)
+
+
+def laid_on(notes: Sequence[int], lengths: Sequence[int],
+            grid: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Notes and lengths (ticks) laid on a phrase of `grid` ticks: a note that runs past its end
+    is cut there, notes after it are dropped, and a rest fills what an attempt leaves short."""
+    laid_notes: list[int] = []
+    laid_lengths: list[int] = []
+    at = 0
+    for note, length in zip(notes, lengths, strict=True):
+        if at >= grid:
+            break
+        laid_notes.append(note)
+        laid_lengths.append(min(length, grid - at))
+        at += length
+    if at < grid:
+        laid_notes.append(REST)
+        laid_lengths.append(grid - at)
+    return tuple(laid_notes), tuple(laid_lengths)

@@ -23,8 +23,10 @@ from ensemble.errors import UserError
 from ensemble.events import Part, Phrase
 from ensemble.history import History
 from ensemble.learning.chain import SEED, Attempt, Chain, accuracy, agent_name, agent_number
-from ensemble.melody import REST, Melody, note_name
+from ensemble.learning.settings import LearningSettings
+from ensemble.melody import REST, Melody, laid_on, note_name
 from ensemble.mix import Mix
+from ensemble.rhythm import ALLOWED, STEP, Rhythm, beats, length_text, step_ticks
 from ensemble.snapshot import AgentView, Snapshot
 from ensemble.tempo import TempoMap
 from ensemble.voicing import VOICING, Timbre, Voicing
@@ -93,7 +95,8 @@ class Session:
         self._composing = threading.RLock()
         self.snapshot = Snapshot()
         self.mix = Mix()  # swapped whole whenever who is heard, or how, changes
-        self._unreachable: dict[str, frozenset[int]] = {}  # agent -> target notes it cannot play
+        # agent -> target notes, and lengths, it cannot play
+        self._unreachable: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
 
     # -- from any thread ------------------------------------------------------------------------
 
@@ -169,18 +172,23 @@ class Session:
                 observer.applied(self.phrase_index, self.beat, command)
         self._hear_steps_as_played()
         attempts = self.chain.step()
-        self.history.record(attempts, self.chain.melody.notes, self.muted)
+        melody = self.chain.melody
+        seed_lengths = melody.ticks(self.chain.step_length) if self.chain.rhythmic else None
+        self.history.record(attempts, melody.notes, self.muted, seed_lengths)
         self._warn_of_unreachable_targets(attempts)
         for observer in self._observers:
             observer.composed(self.phrase_index, attempts)
+        # With rhythm every part is laid on the seed's length: the shared phrase grid.
+        grid = None if seed_lengths is None else sum(seed_lengths)
         phrase = Phrase(
             index=self.phrase_index,
             start_beat=self.beat,
             step_beats=self.step_beats,
             tempo=self.tempo.bpm,
-            parts=tuple(self._part(a) for a in attempts if a.heard and a.agent not in self.muted),
-            n_steps=len(self.chain.melody),
-            silent=tuple(self._part(a) for a in attempts if a.heard and a.agent in self.muted),
+            parts=tuple(self._part(a, grid) for a in attempts if a.heard and a.agent not in self.muted),
+            n_steps=len(melody),
+            silent=tuple(self._part(a, grid) for a in attempts if a.heard and a.agent in self.muted),
+            length_beats=None if grid is None else beats(grid),
         )
         self.phrase_index += 1
         self.beat += phrase.beats
@@ -197,15 +205,21 @@ class Session:
     def voicing(self, agent: str) -> Voicing:
         return self.voicings.get(agent, self.default_voicing)
 
-    def _part(self, attempt: Attempt) -> Part:
+    def _part(self, attempt: Attempt, grid: int | None) -> Part:
+        """The attempt as heard; with rhythm (`grid`: the phrase's ticks) laid on the phrase."""
         voicing = self.voicing(attempt.agent)
-        return Part(attempt.agent, attempt.played, voicing.sound(agent_number(attempt.agent)),
-                    voicing.velocity)
+        sound = voicing.sound(agent_number(attempt.agent))
+        if grid is None or attempt.lengths is None:
+            return Part(attempt.agent, attempt.played, sound, voicing.velocity)
+        notes, lengths = laid_on(attempt.played, attempt.lengths, grid)
+        return Part(attempt.agent, notes, sound, voicing.velocity, tuple(beats(t) for t in lengths))
 
     # -- the handlers, one per performance command ------------------------------------------------
 
     @handles(cmd.Seed)
     def _seed(self, command: cmd.Seed) -> None:
+        if command.melody.rhythmic:
+            self._need_grid_step("a seed with lengths")
         self.chain.reseed(command.melody)
 
     @handles(cmd.Spawn)
@@ -220,6 +234,8 @@ class Session:
         agents = self._who(command.who)
         voicings = {name: self.voicing(name).changed(sound) for name in agents}  # all checked first
         default = self.default_voicing.changed(sound) if command.who == "all" else self.default_voicing
+        if Rhythm.parse(learning.get("rhythm", "step")).lengths:
+            self._need_grid_step("a rhythm palette")
         if learning:
             self.chain.configure(command.who, learning)
         self.voicings.update(voicings)
@@ -231,7 +247,16 @@ class Session:
 
     @handles(cmd.Step)
     def _step(self, command: cmd.Step) -> None:
+        ticks = step_ticks(command.beats)
+        if ticks is None and self.chain.rhythmic:
+            raise UserError(f"step {command.beats:g}: with lengths in play the step must be {ALLOWED}")
         self.step_beats = command.beats
+        self.chain.step_length = STEP if ticks is None else ticks
+
+    def _need_grid_step(self, what: str) -> None:
+        if self.chain.step_length == STEP:
+            raise UserError(f"{what} needs a step on the grid of lengths (step is {self.step_beats:g}; "
+                            f"it must be {ALLOWED})")
 
     @handles(cmd.Kill)
     def _kill(self, command: cmd.Kill) -> None:
@@ -311,23 +336,32 @@ class Session:
                 continue
             settings = self.chain.settings(attempt.agent)
             missing = frozenset(attempt.target) - frozenset(settings.actions)
-            if missing == self._unreachable.get(attempt.agent, frozenset()):
+            playable = settings.rhythm.lengths or (self.chain.step_length,)
+            short = frozenset(attempt.target_lengths or ()) - frozenset(playable)
+            if (missing, short) == self._unreachable.get(attempt.agent, (frozenset(), frozenset())):
                 continue
-            self._unreachable[attempt.agent] = missing
-            if not missing:
-                continue
-            notes = sorted(note for note in missing if note != REST)
-            fixes = []
-            if notes:
-                low = min(notes[0], settings.palette.low)
-                high = max(notes[-1], settings.palette.high)
-                fixes.append(f"palette=chromatic:{note_name(low)}-{note_name(high)}")
-            if REST in missing:
-                fixes.append("rests=on")
-            heard = " ".join(note_name(note) for note in sorted(missing))
-            log.warning("%s cannot reach its target: %s not in its palette %s%s (set %s %s)",
-                        attempt.agent, heard, settings.palette, "" if settings.rests else " without rests",
-                        attempt.agent, " ".join(fixes))
+            self._unreachable[attempt.agent] = (missing, short)
+            if missing:
+                self._warn_of_missing_notes(attempt.agent, settings, missing)
+            if short:
+                wanted = ",".join(length_text(t) for t in sorted(short | set(playable)))
+                log.warning("%s cannot reach its target: lengths %s not in its rhythm %s (set %s rhythm=%s)",
+                            attempt.agent, " ".join(length_text(t) for t in sorted(short)), settings.rhythm,
+                            attempt.agent, wanted)
+
+    def _warn_of_missing_notes(self, agent: str, settings: LearningSettings, missing: frozenset[int]) -> None:
+        notes = sorted(note for note in missing if note != REST)
+        fixes = []
+        if notes:
+            low = min(notes[0], settings.palette.low)
+            high = max(notes[-1], settings.palette.high)
+            fixes.append(f"palette=chromatic:{note_name(low)}-{note_name(high)}")
+        if REST in missing:
+            fixes.append("rests=on")
+        heard = " ".join(note_name(note) for note in sorted(missing))
+        log.warning("%s cannot reach its target: %s not in its palette %s%s (set %s %s)",
+                    agent, heard, settings.palette, "" if settings.rests else " without rests",
+                    agent, " ".join(fixes))
 
     def _timbre(self, voicing: Voicing) -> Timbre:
         return Timbre(voicing.voice, voicing.cutoff, round(self._step_seconds, 4))
@@ -338,11 +372,16 @@ class Session:
         for name in chain.names:
             recent = self.history.recent(name, RECENT)
             settings = chain.settings(name)
-            against_seed = accuracy(recent[-1].played, chain.melody.notes) if recent else None
+            last = recent[-1] if recent else None
+            against_seed = None if last is None else accuracy(
+                last.played, chain.melody.notes, last.lengths,
+                chain.melody.ticks(chain.step_length) if last.lengths is not None else None)
+            rhythm = f" rhythm={settings.rhythm}" if settings.rhythm.lengths else ""
+            written = None if last is None else str(Melody(last.played, last.lengths))
             agents.append(AgentView(
                 name, chain.follows[name], chain.epsilon(name), tuple(a.accuracy for a in recent),
-                against_seed, recent[-1].played if recent else None, name in self.muted,
-                f"alpha={settings.alpha:g} reward={settings.reward} palette={settings.palette} "
+                against_seed, written, name in self.muted,
+                f"alpha={settings.alpha:g} reward={settings.reward} palette={settings.palette}{rhythm} "
                 f"voice={self.voicing(name).voice}"))
         voicings = {name: self.voicing(name) for name in chain.names}
         sounds = {name: (voicing.sound(agent_number(name)), voicing.velocity)

@@ -16,7 +16,7 @@ class AgentView:
     epsilon: float
     recent: tuple[float, ...]  # accuracy of its last heard attempts against its target, oldest first
     against_seed: float | None  # its last heard attempt's accuracy against the seed
-    last_played: tuple[int, ...] | None
+    last_played: str | None  # its last heard attempt, written as a seed is (lengths too, with rhythm)
     muted: bool
     summary: str  # its main settings, as `set` writes them
 

@@ -19,7 +19,6 @@ from ensemble.clock import Clock
 from ensemble.commands.language import Handlers
 from ensemble.conductor import DEFAULT_LOOKAHEAD
 from ensemble.errors import UserError
-from ensemble.melody import note_name
 from ensemble.outputs import destinations
 from ensemble.outputs.base import Output
 from ensemble.performance.journal import default_path
@@ -189,7 +188,7 @@ class Stage:
         for agent in snapshot.agents:
             rows.append([
                 agent.name, agent.copies,
-                " ".join(map(note_name, agent.last_played)) if agent.last_played is not None else "-",
+                agent.last_played if agent.last_played is not None else "-",
                 f"{agent.recent[-1]:.0%}" if agent.recent else "-",
                 f"{agent.against_seed:.0%}" if agent.against_seed is not None else "-",
                 f"{agent.epsilon:.2f}",

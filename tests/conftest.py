@@ -19,21 +19,10 @@ def glicol() -> None:
             pytest.fail(f"the Glicol engine is required in CI: {error}")
         pytest.skip(f"Glicol engine unavailable ({error})")
 
-def _require_binaries() -> None:
-    """Real servers or nothing: in CI a missing binary fails the run, elsewhere it skips."""
-    missing = services.missing_binaries()
-    if not missing:
-        return
-    reason = f"not installed: {', '.join(missing)}; install with `{services.APT_INSTALL}`"
-    if os.environ.get("CI"):
-        pytest.fail(f"the SuperCollider tests need their servers in CI: {reason}")
-    pytest.skip(f"SuperCollider servers {reason}")
-
-
 @pytest.fixture(scope="session")
 def jack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.Jack]:
     """A running jackd (dummy driver, 44.1 kHz, 256 frames) under its own server name."""
-    _require_binaries()
+    services.require_servers()
     with services.Jack(directory=tmp_path_factory.mktemp("jack")) as server:
         yield server
 

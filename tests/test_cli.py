@@ -36,6 +36,20 @@ def test_a_bad_script_is_one_line_and_no_traceback(tmp_path):
     assert not (tmp_path / "bad.wav").exists()
 
 
+@pytest.mark.parametrize(("line", "said"), [
+    ("seed C4:1 E4:0.3", "bad.ens:2: step 2: length '0.3' beats: must be a multiple of 1/16 beat from 0.0625 "
+                         "to 16 (e.g. 0.25, 0.5, 0.75, 1, 1.5, 2)"),
+    ("seed C4:17", "bad.ens:2: step 1: length '17' beats: must be a multiple of 1/16 beat"),
+    ("set all rhythm=0.5,0", "bad.ens:2: rhythm=0.5,0: length '0' beats: must be a multiple of 1/16 beat"),
+])
+def test_a_bad_length_is_one_line_with_its_place(tmp_path, line, said):
+    (tmp_path / "bad.ens").write_text(f"spawn 1\n{line}\nwait 2\n")
+    result = _ensemble("render", "bad.ens", "--out", "bad.wav", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"ensemble: {said}") and len(result.stderr.splitlines()) == 1
+    assert not (tmp_path / "bad.wav").exists()
+
+
 def test_a_missing_script_is_one_line(tmp_path):
     result = _ensemble("render", "nowhere.ens", "--out", "x.wav", cwd=tmp_path)
     assert result.returncode == 2

@@ -1,7 +1,9 @@
+import re
+
 import pytest
 
 from ensemble.errors import UserError
-from ensemble.melody import REST, Melody, Palette, note_name, parse_note
+from ensemble.melody import REST, Melody, Palette, laid_on, note_name, parse_note
 
 
 @pytest.mark.parametrize(("token", "midi"), [
@@ -45,3 +47,36 @@ def test_palettes():
 def test_bad_palettes(text):
     with pytest.raises(UserError):
         Palette.parse(text)
+
+
+def test_notes_may_carry_their_length_in_beats():
+    melody = Melody.parse("C4:1 E4:0.5 G4:0.5 _:1 A4:2 F#4:0.75 _:0.5 D4")
+    assert melody.notes == (60, 64, 67, -1, 69, 66, -1, 62)
+    assert melody.lengths == (16, 8, 8, 16, 32, 12, 8, 0)  # D4: one step, whatever the step
+    assert melody.ticks(4) == (16, 8, 8, 16, 32, 12, 8, 4)
+    assert str(melody) == "C4:1 E4:0.5 G4:0.5 _:1 A4:2 F#4:0.75 _:0.5 D4"
+    assert Melody.parse(str(melody)) == melody
+
+
+def test_a_melody_of_steps_is_the_melody_it_always_was():
+    assert Melody.parse("C4 E4") == Melody((60, 64))
+    assert Melody.parse("C4 E4").lengths is None and not Melody.parse("C4 E4").rhythmic
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("C4:0.3", "step 1: length '0.3' beats: must be a multiple of 1/16 beat"),
+    ("C4 E4:17", "step 2: length '17' beats: must be"),
+    ("C4:", "step 1: length '' is not a number of beats"),
+    ("H4:1", "step 1: 'H4' is not a note"),
+])
+def test_a_bad_length_is_refused_with_its_step(text, message):
+    with pytest.raises(UserError, match=re.escape(message)):
+        Melody.parse(text)
+
+
+def test_an_attempt_is_laid_on_the_phrase_grid():
+    # cut at the boundary, notes after it dropped
+    assert laid_on((60, 62, 64), (16, 16, 16), 24) == ((60, 62), (16, 8))
+    # short: a rest fills up to the boundary
+    assert laid_on((60, 62), (4, 4), 16) == ((60, 62, REST), (4, 4, 8))
+    assert laid_on((60, 62), (8, 8), 16) == ((60, 62), (8, 8))

@@ -110,6 +110,9 @@ def test_the_completer_knows_agents_keys_values_and_voices():
     assert "alpha=" in words("set a0 ") and "epsilon_decay=" in words("set a0 eps")
     assert words("set a0 reward=") == ["reward=exact", "reward=near", "reward=pitchclass", "reward=listen"]
     assert "palette=major:" in words("set all palette=")
+    assert "rhythm=" in words("set a0 rhy")
+    assert words("set a0 rhythm=") == ["rhythm=step", "rhythm=0.5,1", "rhythm=0.25,0.5,1", "rhythm=0.5,1,2",
+                                       "rhythm=0.25,0.5,0.75,1,1.5,2"]
     assert words("voice a0 ") == ["saw", "square", "tri"]
     assert "midi:synth:in" in words("out add ")
 

@@ -246,3 +246,34 @@ def test_listening_is_as_deterministic_as_the_rest_so_journals_replay():
     first, second = attempts(), attempts()
     assert first == second
     assert len({reward for _, _, reward in first}) > 5  # graded rewards, not just hits and misses
+
+
+def test_with_rhythm_every_part_is_laid_on_the_seeds_length():
+    session = Session(seed=2)
+    for line in ("seed C4:1 E4:0.5 G4:0.5 _:1 A4:2", "spawn 3", "set a1 rhythm=0.5,1,2", "set a2 rhythm=2,4"):
+        session.submit(cmd.parse_command(line))
+    for _ in range(5):
+        phrase = session.next_phrase()
+        assert phrase.rhythmic and phrase.beats == 5.0
+        for part in phrase.parts:
+            assert part.lengths is not None and sum(part.lengths) == 5.0  # cut or filled to the grid
+            assert len(part.lengths) == len(part.notes)
+    assert session.beat == 25.0
+    events = [e for e in phrase.events() if e.agent == "a0"]
+    assert all(e.duration == 0.5 for e in events)  # a0 plays steps: its rhythm palette is the default
+
+
+def test_a_melody_of_steps_makes_the_phrases_it_always_made():
+    session = Session(seed=2)
+    session.submit(cmd.parse_command("spawn 2"))
+    phrase = session.next_phrase()
+    assert not phrase.rhythmic and all(part.lengths is None for part in phrase.parts)
+
+
+def test_lengths_need_a_step_on_their_grid():
+    session = Session(seed=2, strict=True)
+    session.submit(cmd.parse_command("step 0.3"))
+    session.submit(cmd.parse_command("seed C4:1 E4"))
+    grid = r"a seed with lengths needs a step on the grid of lengths \(step is 0\.3"
+    with pytest.raises(UserError, match=grid):
+        session.next_phrase()

@@ -34,7 +34,7 @@ AGENT = AgentRef()
 AGENT_OR_ALL = AgentRef(everyone=True, metavar="AGENT|all")
 
 
-@command("the melody a0 copies: C4 E4 G4 _ 67 (names, MIDI numbers, _ = rest)")
+@command("the melody a0 copies: C4 E4 G4 _ 67 (names, MIDI numbers, _ = rest; C4:1.5 lasts 1.5 beats)")
 @dataclass(frozen=True)
 class Seed(Command):
     melody: Melody = arg(Notes())

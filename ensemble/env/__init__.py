@@ -2,6 +2,7 @@
 
 Importing this module registers:
 - `CopyMelody-v0`: play a target melody note by note; rewarded symbolically or by listening.
+  With `rhythm=` (or a melody with lengths) each step is a note and a length.
 - `TuneVoice-v0`: set a Glicol voice's attack, decay and cutoff to match a target sound.
 """
 

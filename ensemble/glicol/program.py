@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ensemble.errors import UserError
+from ensemble.glicol.lanes import Cell
 from ensemble.melody import REST
 from ensemble.resources import bundled
 
@@ -67,23 +68,40 @@ def pitch_ratio(note: int) -> float:
 
 
 # A new synth node always sounds at its first sample. Where a new chain starts on a rest,
-# that blip is given this note instead: 8.7 Hz and 30 dB down, below hearing.
+# that blip is given this note instead: 8.7 Hz and 30 dB down, below hearing at a step's decay.
 _INAUDIBLE_NOTE = 1
+# The engine takes negative notes too: this one is 0.025 Hz and 80 dB down, so even a decay of
+# 14 s (a lane of 16 beats) holds no turn of its waveform: silent. Step chains keep the one above
+# (their renders stay byte-identical).
+FAINTEST_NOTE = -100
 
 
-def chain(name: str, notes: Iterable[int], voice: Voice, step_seconds: float, level: float,
+def chain(name: str, notes: Iterable[int | Cell], voice: Voice, step_seconds: float, level: float,
           cutoff: float = 2400.0, new: bool = False, attack: float = ATTACK_SECONDS,
-          decay: float | None = None) -> str:
+          decay: float | None = None, loudest: int | None = None, inaudible: int = _INAUDIBLE_NOTE) -> str:
     """One chain line. The level is divided by the loudest note's ratio so none peaks above it.
 
-    `new`: the chain is being created, so a rest on its first step must be made inaudible.
+    `notes`: a note or REST per step, or a Cell for a step split evenly (see lanes.py).
+    `new`: the chain is being created, so a rest on its first step must be made inaudible (by
+    playing the `inaudible` note there).
     `attack`, `decay`: the envelope, in seconds, when not the one the step length implies.
+    `loudest`: the note that sets the level, when not this chain's loudest (an agent's chains
+    share one level).
     """
-    notes = list(notes)
-    tokens = ["_" if note == REST else str(note) for note in notes]
-    if new and notes[0] == REST:
-        tokens[0] = str(_INAUDIBLE_NOTE)
-    sounding = [pitch_ratio(n) for n in notes if n != REST]
-    gain = level * voice.gain / max(sounding, default=1.0)
+    steps = [step if isinstance(step, tuple) else (step,) for step in notes]
+    sounding = [pitch_ratio(n) for step in steps for n in step if n != REST]
+    if new and steps[0][0] == REST:
+        steps[0] = _inaudible_first(steps[0], inaudible)
+    tokens = ["".join("_" if note == REST else str(note) for note in step) for step in steps]
+    scale = pitch_ratio(loudest) if loudest is not None else max(sounding, default=1.0)
+    gain = level * voice.gain / scale
     nodes = voice.nodes(step_seconds, cutoff, attack, decay)
     return f"{name}: seq {' '.join(tokens)} >> {nodes} >> mul {gain:.6f}"
+
+
+def _inaudible_first(step: Cell, inaudible: int) -> Cell:
+    """The step with the `inaudible` note first. Numbers side by side would read as one (`160`), so
+    a split step whose note comes second is split twice as finely, a rest between them."""
+    if len(step) > 1 and step[1] != REST:
+        step = tuple(part for note in step for part in (note, REST))
+    return (inaudible, *step[1:])

@@ -7,6 +7,10 @@ the engine's bar is set to one phrase and each chain's grid is fixed at its crea
 - when the shape changes (an agent arrives, a voice or the phrase length changes, or the
   engine was restarted), every chain is created anew under a new generation name in the
   block that holds the boundary, so all chains share a grid at most one block (2.9 ms) early.
+
+A rhythmic phrase (notes of their own lengths) gives each agent a chain per length it plays
+(lanes.py), on the same bar; an agent keeps the lanes of the phrase before while they fit, so a
+new rhythm is usually only new notes.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ import numpy as np
 
 from ensemble.events import Part, Phrase, Sound
 from ensemble.glicol.engine import BLOCK, SAMPLE_RATE, GlicolEngine
-from ensemble.glicol.program import Voice, chain
+from ensemble.glicol.lanes import Timed, choose_lanes, lane_of, onset_sample, seq_steps, timed_notes
+from ensemble.glicol.program import FAINTEST_NOTE, Voice, chain
 from ensemble.melody import REST
+from ensemble.rhythm import TICKS_PER_BEAT
 
 LEVEL = 0.5  # one voice's peak; the mix is scaled by 1/sqrt(voices) and then limited
 
@@ -31,10 +37,11 @@ LEVEL = 0.5  # one voice's peak; the mix is scaled by 1/sqrt(voices) and then li
 class _Shape:
     """What a program's chains are made of; while it holds, chains keep their grid."""
 
-    n_steps: int
+    n_steps: int  # 0 when rhythmic
     phrase_samples: int
-    step_seconds: float
-    sounds: tuple[tuple[str, Sound], ...]  # (agent, sound) per chain
+    step_seconds: float  # 0.0 when rhythmic
+    sounds: tuple[tuple[str, Sound], ...]  # (agent, sound) per chain, or per agent when rhythmic
+    lanes: tuple[tuple[int, ...], ...] = ()  # rhythmic: per agent, the note lengths of its chains
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,20 @@ class _Cue:
     parts: tuple[Part, ...]
     hushed: frozenset[str] = frozenset()  # agents whose chains play rests (muted), notes kept
     voices: int = 0  # how many were composed to be heard: the mix is scaled by it, all phrase long
+    # Rhythmic: each part's notes in ticks, the phrase's ticks, a tick in seconds, and the lanes
+    # whose voice changed mid-phrase, (agent, lane, voice).
+    timed: tuple[tuple[Timed, ...], ...] = ()
+    ticks: int = 0
+    tick_seconds: float = 0.0
+    swapped: tuple[tuple[str, int, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class _Revision:
+    muted: frozenset[str] | None  # agents muted from then on (None: as they are)
+    sounds: Mapping[str, Sound]  # their sounds from then on
+    voices: bool  # whether a new voice may land with it
+    lane: int | None = None  # rhythmic: a new voice for this lane only (its next note)
 
 
 def _revised(cue: _Cue, muted: frozenset[str] | None, sounds: Mapping[str, Sound], voices: bool,
@@ -56,6 +77,13 @@ def _revised(cue: _Cue, muted: frozenset[str] | None, sounds: Mapping[str, Sound
     if shape and parts != cue.parts:
         revised = replace(revised, shape=replace(cue.shape, sounds=tuple((p.agent, p.sound) for p in parts)))
     return revised
+
+
+def _swapped(cue: _Cue, sounds: Mapping[str, Sound], lane: int) -> _Cue:
+    """The rhythmic cue with this lane of each agent in `sounds` in its new voice."""
+    swapped = {(agent, at): voice for agent, at, voice in cue.swapped}
+    swapped.update({(agent, lane): sound.voice for agent, sound in sounds.items()})
+    return replace(cue, swapped=tuple((agent, at, voice) for (agent, at), voice in sorted(swapped.items())))
 
 
 def _retuned(part: Part, sound: Sound | None, voice: bool = False) -> Part:
@@ -90,9 +118,8 @@ class GlicolSequencer:
         self._generation = 0
         self._restarted = False
         self._playing: _Cue | None = None  # the cue landed last: what plays now
-        # Revisions of the phrase playing, in block order: (block, order, agents muted from it (None:
-        # as they are), their sounds from it, whether a new voice may land in it).
-        self._revisions: list[tuple[int, int, frozenset[str] | None, Mapping[str, Sound], bool]] = []
+        # Revisions of the phrase playing, in block order: (block, order, revision).
+        self._revisions: list[tuple[int, int, _Revision]] = []
         self._revision_order = itertools.count()
 
     def schedule(self, phrase: Phrase, start_sample: int, with_silent: bool = False) -> None:
@@ -102,20 +129,39 @@ class GlicolSequencer:
         phrase changes only notes and every chain keeps its place on the grid.
         """
         parts = phrase.parts + phrase.silent if with_silent else phrase.parts
-        shape = _Shape(
-            n_steps=phrase.n_steps,
-            phrase_samples=round(phrase.beats * 60.0 / phrase.tempo * SAMPLE_RATE),
-            step_seconds=phrase.step_seconds,
-            sounds=tuple((p.agent, p.sound) for p in parts),
-        )
+        samples = round(phrase.beats * 60.0 / phrase.tempo * SAMPLE_RATE)
+        sounds = tuple((p.agent, p.sound) for p in parts)
         hushed = frozenset(part.agent for part in phrase.silent) if with_silent else frozenset()
+        if phrase.rhythmic:
+            self._queue.append(self._rhythmic_cue(phrase, parts, start_sample, samples, sounds, hushed))
+            return
+        shape = _Shape(n_steps=phrase.n_steps, phrase_samples=samples, step_seconds=phrase.step_seconds,
+                       sounds=sounds)
         self._queue.append(_Cue(start_sample, shape, parts, hushed, len(phrase.parts)))
+
+    def _rhythmic_cue(self, phrase: Phrase, parts: tuple[Part, ...], start_sample: int, samples: int,
+                      sounds: tuple[tuple[str, Sound], ...], hushed: frozenset[str]) -> _Cue:
+        ticks = round(phrase.beats * TICKS_PER_BEAT)
+        timed = tuple(timed_notes(part, phrase.step_beats, ticks) for part in parts)
+        before = self._queue[-1].shape if self._queue else self._shape
+        kept = dict(zip((agent for agent, _ in before.sounds), before.lanes, strict=False)) if before else {}
+        lanes = tuple(choose_lanes((length for _, length, _ in notes), kept.get(part.agent, ()))
+                      for part, notes in zip(parts, timed, strict=True))
+        shape = _Shape(n_steps=0, phrase_samples=samples, step_seconds=0.0, sounds=sounds, lanes=lanes)
+        return _Cue(start_sample, shape, parts, hushed, len(phrase.parts), timed, ticks,
+                    60.0 / phrase.tempo / TICKS_PER_BEAT)
 
     def silence_from(self, start_sample: int) -> None:
         """From a phrase boundary on, every voice rests and its last note rings out."""
         last = self._queue[-1] if self._queue else None
         shape = last.shape if last else self._shape
         if shape is None:
+            return
+        if shape.lanes:  # rhythmic: every lane rests
+            cue = last or self._playing
+            rests = tuple(Part(agent, (REST,), sound) for agent, sound in shape.sounds)
+            self._queue.append(_Cue(start_sample, shape, rests, frozenset(), len(rests), ((),) * len(rests),
+                                    1, cue.tick_seconds if cue else 0.0))
             return
         rests = tuple(Part(agent, (REST,) * shape.n_steps, sound) for agent, sound in shape.sounds)
         self._queue.append(_Cue(start_sample, shape, rests, frozenset(), len(rests)))
@@ -129,8 +175,9 @@ class GlicolSequencer:
         self._revise_at(max(start_sample // BLOCK, self.blocks_done), muted, sounds, voices=False)
 
     def _revise_at(self, block: int, muted: frozenset[str] | None, sounds: Mapping[str, Sound],
-                   voices: bool) -> None:
-        heapq.heappush(self._revisions, (block, next(self._revision_order), muted, sounds, voices))
+                   voices: bool, lane: int | None = None) -> None:
+        revision = _Revision(muted, sounds, voices, lane)
+        heapq.heappush(self._revisions, (block, next(self._revision_order), revision))
 
     def render(self, n_blocks: int) -> np.ndarray:
         """The next `n_blocks` blocks, shape (n_blocks, 2, 128), landing programs on time."""
@@ -181,13 +228,17 @@ class GlicolSequencer:
 
     def _revise_due(self) -> None:
         while self._revisions and self._revisions[0][0] <= self.blocks_done:
-            _, _, muted, sounds, voices = heapq.heappop(self._revisions)
+            _, _, revision = heapq.heappop(self._revisions)
+            muted, sounds, voices = revision.muted, revision.sounds, revision.voices
             # Phrases waiting to land may have been composed before the change: they take it too.
             self._queue = deque(_revised(cue, muted, sounds, voices=True, shape=True) for cue in self._queue)
             cue = self._playing
             if cue is None or self._restarted:
                 continue
-            revised = _revised(cue, muted, sounds, voices)
+            if revision.lane is None:
+                revised = _revised(cue, muted, sounds, voices)
+            else:
+                revised = _swapped(cue, sounds, revision.lane)
             if revised != cue:
                 self._playing = revised
                 self.engine.update(self._program(revised, new_generation=False))
@@ -198,6 +249,9 @@ class GlicolSequencer:
         """Each agent whose voice changed gets it at its next note in this phrase."""
         start = self.phrase_starts[-1] if self.phrase_starts else 0
         samples = cue.shape.phrase_samples
+        if cue.shape.lanes:
+            self._revise_lanes_at_next_notes(cue, sounds, start)
+            return
         for part in cue.parts:
             sound = sounds.get(part.agent)
             if sound is None or sound.voice == part.sound.voice or sound.voice not in self.voices:
@@ -210,6 +264,25 @@ class GlicolSequencer:
             later = [onset // BLOCK for onset in onsets if onset // BLOCK >= self.blocks_done]
             if later:
                 self._revise_at(later[0], None, {part.agent: sound}, voices=True)
+
+    def _revise_lanes_at_next_notes(self, cue: _Cue, sounds: Mapping[str, Sound], start: int) -> None:
+        """Rhythmic: each of the agent's lanes takes the new voice at its own next note (a swap
+        sounds the synth once, which only a note can cover); a lane with no note left keeps the
+        old voice, and the next phrase, a new shape, starts anew."""
+        bar = 240.0 / bpm_for_bar(cue.shape.phrase_samples) * SAMPLE_RATE
+        swapped = {(agent, lane): voice for agent, lane, voice in cue.swapped}
+        for part, notes, lanes in zip(cue.parts, cue.timed, cue.shape.lanes, strict=True):
+            sound = sounds.get(part.agent)
+            if sound is None or sound.voice not in self.voices:
+                continue
+            for lane in lanes:
+                if swapped.get((part.agent, lane), part.sound.voice) == sound.voice:
+                    continue
+                blocks = [(start + onset_sample(tick, cue.ticks, bar)) // BLOCK
+                          for tick, length, _ in notes if lane_of(length, lanes) == lane]
+                later = [block for block in blocks if block >= self.blocks_done]
+                if later:
+                    self._revise_at(later[0], None, {part.agent: sound}, voices=True, lane=lane)
 
     def _continues(self, cue: _Cue) -> bool:
         return cue.shape == self._shape and not self._restarted
@@ -239,6 +312,8 @@ class GlicolSequencer:
             return ""
         # The mix is scaled by the voices composed to be heard; a mute mid-phrase leaves it be.
         level = LEVEL / np.sqrt(max(1, cue.voices))
+        if cue.shape.lanes:
+            return self._rhythmic_program(cue, new_generation, level)
         return "\n".join(
             chain(f"{part.agent}_{self._generation}",
                   (REST,) * len(part.notes) if part.agent in cue.hushed else part.notes,
@@ -246,3 +321,21 @@ class GlicolSequencer:
                   part.sound.cutoff, new=new_generation)
             for part in cue.parts
         )
+
+    def _rhythmic_program(self, cue: _Cue, new_generation: bool, level: float) -> str:
+        """A chain per lane, named by agent, generation and lane length (in ticks)."""
+        swapped = {(agent, lane): voice for agent, lane, voice in cue.swapped}
+        lines = []
+        for part, notes, lanes in zip(cue.parts, cue.timed, cue.shape.lanes, strict=True):
+            hushed = part.agent in cue.hushed
+            heard = () if hushed else notes
+            loudest = max((note for _, _, note in heard), default=None)  # one level for all its lanes
+            # Muted, its chains fall silent at once: a long note ringing on would be heard for seconds.
+            amp = 0.0 if hushed else part.sound.amp
+            for lane in lanes:
+                onsets = [(tick, note) for tick, length, note in heard if lane_of(length, lanes) == lane]
+                voice = self.voices[swapped.get((part.agent, lane), part.sound.voice)]
+                lines.append(chain(f"{part.agent}_{self._generation}_l{lane}", seq_steps(onsets, cue.ticks),
+                                   voice, lane * cue.tick_seconds, level * amp, part.sound.cutoff,
+                                   new=new_generation, loudest=loudest, inaudible=FAINTEST_NOTE))
+        return "\n".join(lines)

@@ -38,18 +38,26 @@ class Attempt:
     played: tuple[int, ...]
     reward: float  # mean reward per step, in [-1, 1]
     heard: bool  # False for silent practice attempts
+    # With rhythm, each step's length in ticks (a step resolved); None when all is steps.
+    lengths: tuple[int, ...] | None = None
+    target_lengths: tuple[int, ...] | None = None
 
     @property
     def accuracy(self) -> float:
-        """Share of steps played exactly as the target."""
-        return accuracy(self.played, self.target) or 0.0
+        """Share of steps played exactly as the target (note and length)."""
+        return accuracy(self.played, self.target, self.lengths, self.target_lengths) or 0.0
 
 
-def accuracy(played: tuple[int, ...], wanted: tuple[int, ...]) -> float | None:
-    """Share of steps played as wanted; None when the two differ in length (a re-seed)."""
+def accuracy(played: tuple[int, ...], wanted: tuple[int, ...], played_lengths: tuple[int, ...] | None = None,
+             wanted_lengths: tuple[int, ...] | None = None) -> float | None:
+    """Share of steps played as wanted, lengths too when both have them; None when the two
+    differ in length (a re-seed)."""
     if len(played) != len(wanted):
         return None
-    return sum(p == w for p, w in zip(played, wanted, strict=True)) / len(wanted)
+    hits = [p == w for p, w in zip(played, wanted, strict=True)]
+    if played_lengths is not None and wanted_lengths is not None:
+        hits = [hit and p == w for hit, p, w in zip(hits, played_lengths, wanted_lengths, strict=True)]
+    return sum(hits) / len(wanted)
 
 
 class Chain:
@@ -66,6 +74,7 @@ class Chain:
         self.names: list[str] = []
         self.follows: dict[str, str] = {}
         self._bank = QBank(len(melody), np.random.default_rng(seed))
+        self.step_length = 8  # ticks of a step (0.5 beat), for melodies with lengths; STEP when off the grid
         self.next_index = 0
         self.hear = hear
         self.can_listen = can_listen
@@ -150,6 +159,11 @@ class Chain:
     def greedy(self, name: str) -> tuple[int, ...]:
         return tuple(int(n) for n in self._bank.greedy()[self._row(name)])
 
+    @property
+    def rhythmic(self) -> bool:
+        """Whether lengths are in play: the seed has them, or an agent may choose them."""
+        return self.melody.rhythmic or self._bank.rhythmic
+
     def step(self) -> list[Attempt]:
         """Every agent makes its heard attempt, then the silent practice attempts it asks for.
 
@@ -166,11 +180,13 @@ class Chain:
 
     def _round(self, active: np.ndarray, heard: bool) -> list[Attempt]:
         targets = self._targets()
-        played, reward = self._bank.attempt(targets, active, self._listen)
-        return [Attempt(agent=self.names[row], target=tuple(int(n) for n in targets[row]),
-                        played=tuple(int(n) for n in played[row]), reward=float(reward[row].mean()),
-                        heard=heard)
-                for row in np.flatnonzero(active)]
+        target_lengths = self._target_lengths() if self.rhythmic else None
+        played = self._bank.attempt(targets, active, self._listen, target_lengths, self.step_length)
+        return [Attempt(agent=self.names[row], target=_ints(targets, row), played=_ints(played.notes, row),
+                        reward=float(played.reward[row].mean()), heard=heard,
+                        lengths=_maybe_ints(played.lengths, row),
+                        target_lengths=_maybe_ints(target_lengths, row))
+                for row in np.flatnonzero(active).tolist()]
 
     def _listen(self, rows: np.ndarray, played: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Rewards for listening agents, from whoever was handed in to hear them."""
@@ -186,9 +202,25 @@ class Chain:
                 for name in self.names]
         return np.stack(rows)
 
+    def _target_lengths(self) -> np.ndarray:
+        """Each agent's target's lengths in ticks: the seed's, or its predecessor's greedy ones."""
+        greedy = self._bank.greedy_lengths(self.step_length)
+        seed = np.array(self.melody.ticks(self.step_length), dtype=np.int64)
+        rows = [seed if self.follows[name] == SEED else greedy[self._row(self.follows[name])]
+                for name in self.names]
+        return np.stack(rows)
+
     def _row(self, name: str) -> int:
         try:
             return self.names.index(name)
         except ValueError:
             known = ", ".join(self.names) or "none yet: spawn some"
             raise UserError(f"no agent '{name}' (agents: {known})") from None
+
+
+def _ints(values: np.ndarray, row: int) -> tuple[int, ...]:
+    return tuple(int(v) for v in values[row])
+
+
+def _maybe_ints(values: np.ndarray | None, row: int) -> tuple[int, ...] | None:
+    return None if values is None else _ints(values, row)

@@ -7,11 +7,13 @@ from dataclasses import dataclass, replace
 
 from ensemble.errors import UserError
 from ensemble.melody import Palette
+from ensemble.rhythm import STEP, Rhythm
 from ensemble.values import SWITCH, Spec, choice, number, parse_value
 
 REWARDS = ("exact", "near", "pitchclass", "listen")
 INITS = ("zero", "optimistic")
 DEFAULT_PALETTE = Palette("major", 60, 72)
+DEFAULT_RHYTHM = Rhythm()  # one step a note
 
 
 @dataclass(frozen=True)
@@ -28,11 +30,23 @@ class LearningSettings:
     rests: bool = True
     init: str = "zero"
     practice: int = 0
+    rhythm: Rhythm = DEFAULT_RHYTHM
 
     @property
     def actions(self) -> tuple[int, ...]:
         """The notes this agent may play, REST last when rests are allowed."""
         return replace(self.palette, with_rest=self.rests).notes
+
+    @property
+    def lengths(self) -> tuple[int, ...]:
+        """The lengths (ticks) this agent may play: its rhythm palette, or STEP alone (one step,
+        whatever it is) by default, as before lengths existed."""
+        return self.rhythm.lengths or (STEP,)
+
+    @property
+    def moves(self) -> tuple[tuple[int, int], ...]:
+        """Every (note, length) pair the agent may play at a step, note by note."""
+        return tuple((note, length) for note in self.actions for length in self.lengths)
 
     def changed(self, changes: Mapping[str, str]) -> LearningSettings:
         """A copy with `changes` (text values) parsed and validated, all or nothing."""
@@ -42,6 +56,13 @@ class LearningSettings:
 def _palette(text: str) -> Palette:
     try:
         return Palette.parse(text)
+    except UserError as error:
+        raise ValueError(str(error)) from None
+
+
+def _rhythm(text: str) -> Rhythm:
+    try:
+        return Rhythm.parse(text)
     except UserError as error:
         raise ValueError(str(error)) from None
 
@@ -57,4 +78,6 @@ LEARNING: dict[str, Spec] = {
     "rests": SWITCH,
     "init": choice(INITS),
     "practice": number(int, 0, 64),
+    "rhythm": Spec(_rhythm, "step, or lengths in beats: 0.25,0.5,1 (multiples of 1/16, up to 16)",
+                   ("step", "0.5,1", "0.25,0.5,1", "0.5,1,2", "0.25,0.5,0.75,1,1.5,2")),
 }

@@ -11,6 +11,7 @@ DAW can follow the ensemble's tempo.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import Any
@@ -29,6 +30,22 @@ from ensemble.outputs.base import Output
 PULSES_PER_BEAT = 24
 WATCH_INTERVAL = 1.0  # seconds between checks that the port (and JACK server) is still there
 FLUSH = 0.05  # seconds to let the last messages leave before the port closes
+ON_GRID = 1e-6  # pulses: a beat this close to a pulse's is on it (float sums of lengths)
+
+
+def pulse_offsets(phrase: Phrase) -> list[float]:
+    """Where a phrase's MIDI clock pulses fall, in pulses from its start.
+
+    A rhythmic phrase may last an odd number of sixteenths (a pulse is 1.5 sixteenths), so its
+    pulses keep to the performance's grid, one every 1/24 beat from beat 0: counted from the
+    phrase's own start, the clock would stutter at every boundary. A phrase of steps counts from
+    its start, as it always has.
+    """
+    if not phrase.rhythmic:
+        return [float(index) for index in range(round(phrase.beats * PULSES_PER_BEAT))]
+    first = phrase.start_beat * PULSES_PER_BEAT
+    end = first + phrase.beats * PULSES_PER_BEAT
+    return [pulse - first for pulse in range(math.ceil(first - ON_GRID), math.ceil(end - ON_GRID))]
 
 
 class MidiOutput(Output):
@@ -145,8 +162,8 @@ class MidiOutput(Output):
             self._started_clock = True
             sender.schedule(start, mido.Message("start"))
         pulse = 60.0 / phrase.tempo / PULSES_PER_BEAT
-        for index in range(round(phrase.beats * PULSES_PER_BEAT)):
-            sender.schedule(start + index * pulse, mido.Message("clock"))
+        for offset in pulse_offsets(phrase):
+            sender.schedule(start + offset * pulse, mido.Message("clock"))
 
     # -- the port, and the JACK server, coming and going ---------------------------------------
 

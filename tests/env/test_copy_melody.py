@@ -99,3 +99,145 @@ def test_an_action_outside_the_palette_is_refused():
     env.reset()
     with pytest.raises(ValueError, match="not in Discrete"):
         env.step(12)
+
+
+# -- with rhythm: each step a note and a length ---------------------------------------------------
+
+RHYTHMIC = "C4:1 E4:0.5 G4:0.5 _:1 A4:2"
+RHYTHMIC_NOTES = Melody.parse(RHYTHMIC).notes
+RHYTHMIC_TICKS = (16, 8, 8, 16, 32)  # 16 ticks a beat
+
+
+def _move(env, note, ticks):
+    """The action playing `note` for `ticks`."""
+    env = env.unwrapped
+    return int(np.flatnonzero((env.actions == note) & (env.lengths == ticks))[0])
+
+
+def _rhythmic(**options):
+    return gymnasium.make("CopyMelody-v0", melody=RHYTHMIC, palette="major:C4-C5", rests=True,
+                          rhythm=(0.5, 1, 2), **options)
+
+
+def test_without_a_rhythm_the_spaces_are_those_of_pitch_alone():
+    env = CopyMelodyEnv()
+    assert env.lengths is None and env.target_lengths is None
+    assert env.reset(seed=0) == (0, {"target": 60})
+    observation, _, _, _, info = env.step(_note_index(env, 60))
+    assert observation == 1 and info == {"note": 60, "target": 60}
+
+
+@pytest.mark.parametrize("options", [
+    {"rhythm": "0.5,1,2"},
+    {"rhythm": (0.25, 1.5)},
+    {"melody": RHYTHMIC},  # the melody's own lengths become the rhythm
+    {"melody": RHYTHMIC, "rests": True, "reward": "near"},
+])
+def test_a_rhythm_passes_the_checker(options):
+    check_env(gymnasium.make("CopyMelody-v0", **options).unwrapped)
+
+
+@pytest.mark.usefixtures("glicol")
+def test_the_listening_variant_with_a_rhythm_passes_the_checker():
+    check_env(_rhythmic(reward="listen", voice="saw", target_voice="square").unwrapped)
+
+
+def test_an_action_is_a_note_and_a_length_and_the_observation_says_where_the_next_note_starts():
+    env = _rhythmic()
+    assert env.action_space == gymnasium.spaces.Discrete(9 * 3)  # C major C4-C5 and rest, 3 lengths
+    assert env.observation_space == gymnasium.spaces.MultiDiscrete([6, 5 * 32 + 1])
+    observation, info = env.reset(seed=0)
+    assert observation.tolist() == [0, 0] and info == {"target": 60, "target_length": 16}
+    observation, _, _, _, info = env.step(_move(env, 62, 32))
+    assert observation.tolist() == [1, 32]  # one step played, the next note starts 2 beats in
+    assert info == {"note": 62, "length": 32, "target": 60, "target_length": 16}
+
+
+@pytest.mark.parametrize("reward", ["exact", "near", "pitchclass"])
+def test_the_target_notes_at_the_target_lengths_score_the_most_a_step_can(reward):
+    env = _rhythmic(reward=reward)
+    env.reset(seed=0)
+    steps = [env.step(_move(env, note, ticks)) for note, ticks in zip(RHYTHMIC_NOTES, RHYTHMIC_TICKS,
+                                                                      strict=True)]
+    assert [step[1] for step in steps] == [1.0] * 5
+    assert steps[-1][2] and steps[-1][4]["attempt"] == RHYTHMIC_NOTES
+    assert steps[-1][4]["lengths"] == RHYTHMIC_TICKS
+    assert steps[-1][0].tolist() == [5, sum(RHYTHMIC_TICKS)]
+
+
+def _rewards_with_the_first_note_short(reward):
+    env = _rhythmic(reward=reward)
+    env.reset(seed=0)
+    played = [8, *RHYTHMIC_TICKS[1:]]  # C4 for half a beat instead of one: everything after comes early
+    return [env.step(_move(env, note, ticks))[1] for note, ticks in zip(RHYTHMIC_NOTES, played, strict=True)]
+
+
+def test_exact_wants_the_length_too():
+    assert _rewards_with_the_first_note_short("exact") == [-1.0, 1.0, 1.0, 1.0, 1.0]
+
+
+def test_near_grades_the_length_and_the_onsets_it_shifts():
+    # Half a beat short (8 ticks): timing scores 1 - 8/16 = 0.5 there, and every later note
+    # starts 8 ticks early; each step averages its pitch (1) with its timing.
+    assert _rewards_with_the_first_note_short("near") == [0.75] * 5
+
+
+@pytest.mark.usefixtures("glicol")
+def test_a_listening_episode_with_a_rhythm_hears_pitch_and_grades_timing():
+    env = _rhythmic(reward="listen", voice="saw", target_voice="saw")
+    env.reset(seed=0)
+    right = [env.step(_move(env, note, ticks))[1] for note, ticks in zip(RHYTHMIC_NOTES, RHYTHMIC_TICKS,
+                                                                          strict=True)]
+    assert right == pytest.approx([1.0] * 5)
+    env.reset()
+    late = [env.step(_move(env, note, 32))[1] for note in RHYTHMIC_NOTES]  # every note two beats
+    assert late[0] == pytest.approx((1.0 + 0.0) / 2)  # 16 ticks too long: timing scores 0
+    assert all(r < 0.5 for r in late[1:])  # ever later onsets
+
+
+def test_a_q_learner_on_position_and_onset_learns_the_rhythm():
+    """Tabular Q-learning keyed by the observation (as the notebook did by position alone)."""
+    env = _rhythmic(reward="near")
+    rng = np.random.default_rng(7)
+    q = {}
+    n = env.action_space.n
+    for episode in range(3000):
+        observation, _ = env.reset(seed=episode)
+        epsilon = max(0.05, 1.0 - episode / 1500)
+        done = False
+        while not done:
+            state = tuple(observation.tolist())
+            values = q.setdefault(state, np.zeros(n))
+            action = int(rng.integers(n)) if rng.random() < epsilon else int(np.argmax(values))
+            observation, reward, done, _, info = env.step(action)
+            following = 0.0 if done else q.get(tuple(observation.tolist()), np.zeros(n)).max()
+            values[action] += 0.5 * (reward + 0.9 * following - values[action])
+    observation, _ = env.reset()
+    done = False
+    while not done:
+        observation, _, done, _, info = env.step(int(np.argmax(q[tuple(observation.tolist())])))
+    assert info["attempt"] == RHYTHMIC_NOTES and info["lengths"] == RHYTHMIC_TICKS
+
+
+def test_a_rhythmic_target_renders_with_its_lengths_and_can_change_at_reset():
+    env = _rhythmic(render_mode="ansi")
+    env.reset(options={"melody": "D4:2 D4 D4:1 D4 D4"})  # without a length: a step, half a beat
+    assert env.unwrapped.target_lengths == (32, 8, 16, 8, 8)
+    env.step(_move(env, 62, 16))
+    assert env.render() == "target: D4:2 D4:0.5 D4:1 D4:0.5 D4:0.5\nplayed: D4:1"
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"rhythm": "0.3"}, "rhythm=0.3"),
+    ({"rhythm": (0.5, 32)}, "16"),
+    ({"rhythm": "step", "melody": RHYTHMIC}, "has lengths"),
+    ({"melody": "C4:0.1"}, "length '0.1'"),
+])
+def test_bad_rhythms_are_explained(options, message):
+    with pytest.raises(ValueError, match=message):
+        CopyMelodyEnv(**options)
+
+
+def test_a_melody_with_lengths_needs_an_environment_with_a_rhythm():
+    with pytest.raises(ValueError, match="with a rhythm"):
+        CopyMelodyEnv().reset(options={"melody": "C4:1 E4 G4 E4 C4"})

@@ -204,3 +204,62 @@ def test_a_mute_also_reaches_the_phrase_already_handed_over_and_waiting_to_land(
     before = first[step + 100: step + 100 + window]
     next_phrase = rest[step + 2 * step + 100 - 0: step + 2 * step + 100 + window]  # phrase 1, step 3
     assert e5(before) > 30 * e5(next_phrase)  # a1 stays muted in the phrase that was waiting
+
+
+class _Recording(GlicolEngine):
+    """The real engine, keeping every program it is handed."""
+
+    def __init__(self):
+        self.programs = []
+        super().__init__(on_message=pytest.fail)
+
+    def update(self, code):
+        self.programs.append(code)
+        super().update(code)
+
+
+def test_phrases_of_steps_make_the_same_programs_as_before_rhythm():
+    """Written before lengths existed: a phrase of steps (two heard, one muted; a mute mid-phrase;
+    then silence) must keep its programs to the byte, and so its renders."""
+    engine = _Recording()
+    sequencer = GlicolSequencer(engine, load_voices())
+    parts = (Part("a0", (60, REST, 64, 67), Sound("square")),
+             Part("a1", (REST, 72, 74, REST), Sound("saw", amp=0.5, cutoff=1200.0)))
+    muted = (Part("a2", (62,) * 4, Sound("tri")),)
+    for index in range(2):
+        phrase = Phrase(index, index * 1.0, STEP, 150.0, parts, 4, silent=muted)
+        sequencer.schedule(phrase, index * 17640, with_silent=True)
+        sequencer.render(sequencer.hungry_at() - sequencer.blocks_done)
+    sequencer.revise_from(frozenset({"a0"}), {}, sequencer.blocks_done * BLOCK + 1000)
+    sequencer.render(20)
+    sequencer.silence_from(2 * 17640)
+    sequencer.render(sequencer.hungry_at() - sequencer.blocks_done + 10)
+    a2_rests = "a2_1: seq _ _ _ _ >> trisynth 0.005 0.09 >> mul "
+    assert engine.programs == [
+        "a0_1: seq 60 _ 64 67 >> squsynth 0.005 0.09 >> mul 0.141581\n"
+        "a1_1: seq 1 72 74 _ >> sawsynth 0.005 0.09 >> lpf 1200.0 1.0 >> mul 0.078745\n"
+        "a2_1: seq 1 _ _ _ >> trisynth 0.005 0.09 >> mul 0.353553",
+        "a0_1: seq 60 _ 64 67 >> squsynth 0.005 0.09 >> mul 0.141581\n"
+        "a1_1: seq _ 72 74 _ >> sawsynth 0.005 0.09 >> lpf 1200.0 1.0 >> mul 0.078745\n"
+        + a2_rests + "0.353553",
+        "a0_1: seq _ _ _ _ >> squsynth 0.005 0.09 >> mul 0.212132\n"
+        "a1_1: seq _ 72 74 _ >> sawsynth 0.005 0.09 >> lpf 1200.0 1.0 >> mul 0.078745\n"
+        "a2_1: seq 62 62 62 62 >> trisynth 0.005 0.09 >> mul 0.314980",
+        "a0_1: seq _ _ _ _ >> squsynth 0.005 0.09 >> mul 0.173205\n"
+        "a1_1: seq _ _ _ _ >> sawsynth 0.005 0.09 >> lpf 1200.0 1.0 >> mul 0.144338\n"
+        + a2_rests + "0.288675",
+    ]
+
+
+def test_a_rhythmic_phrase_gives_each_agent_a_chain_per_length_with_its_decay():
+    """C4:1 E4:0.5 G4:0.5 _:1 A4:2 at 120 bpm: lanes of 0.5, 1 and 2 beats (decays 0.9 of 0.25,
+    0.5 and 1 s), each note at its onset on its lane's coarsest grid, one level for the agent."""
+    engine = _Recording()
+    sequencer = GlicolSequencer(engine, load_voices())
+    part = Part("a0", (60, 64, 67, REST, 69), Sound("square"), lengths=(1.0, 0.5, 0.5, 1.0, 2.0))
+    sequencer.schedule(Phrase(0, 0.0, STEP, 120.0, (part,), 5, length_beats=5.0), 0)
+    sequencer.render(1)
+    assert engine.programs == [
+        "a0_1_l8: seq -100 _ 64 67 _ _ _ _ _ _ >> squsynth 0.005 0.225 >> mul 0.178381\n"
+        "a0_1_l16: seq 60 >> squsynth 0.005 0.45 >> mul 0.178381\n"
+        "a0_1_l32: seq -100 _ _ 69 _ >> squsynth 0.005 0.9 >> mul 0.178381"]

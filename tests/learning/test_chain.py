@@ -108,3 +108,39 @@ def test_without_an_ear_listening_is_refused_and_nothing_changes():
     assert chain.settings("a0").reward == "exact"
     assert chain.defaults.alpha == 0.5
     chain.step()  # and the music goes on
+
+
+RHYTHM_SEED = Melody.parse("C4:1 E4:0.5 G4:0.5 _:1 A4:2 F4:0.5 D4:0.5 C4:2")
+
+
+def test_an_agent_learns_notes_and_lengths_and_its_follower_copies_its_rhythm():
+    chain = Chain(RHYTHM_SEED, seed=3)
+    chain.spawn(2)
+    chain.configure("all", {"rhythm": "0.5,1,2"})
+    attempts = _run(chain, 120)[-1]
+    a0, a1 = attempts
+    assert a0.target_lengths == RHYTHM_SEED.lengths
+    assert (a0.played, a0.lengths) == (RHYTHM_SEED.notes, RHYTHM_SEED.lengths)
+    assert a0.accuracy == 1.0
+    # a1's target is a0's greedy melody, rhythm and all
+    assert a1.target == RHYTHM_SEED.notes and a1.target_lengths == RHYTHM_SEED.lengths
+
+
+def test_without_rhythm_an_attempt_has_no_lengths_and_the_same_draws():
+    plain = Chain(SEED_MELODY, seed=5)
+    plain.spawn(2)
+    stepped = Chain(SEED_MELODY, seed=5)
+    stepped.spawn(2)
+    stepped.configure("all", {"rhythm": "step"})
+    for _ in range(10):
+        first, second = plain.step(), stepped.step()
+        assert first == second
+        assert all(a.lengths is None for a in first)
+
+
+def test_an_agent_playing_steps_is_scored_on_the_length_of_its_step():
+    chain = Chain(Melody.parse("C4:0.5 E4:1"), seed=0)  # E4 lasts two steps: out of reach
+    chain.spawn(1)
+    for attempts in _run(chain, 80):
+        assert attempts[0].lengths == (8, 8)
+    assert attempts[0].accuracy <= 0.5

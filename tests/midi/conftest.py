@@ -1,6 +1,5 @@
 """A JACK server of a test's own, for tests that stop and start it (the session's is shared)."""
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,12 +11,7 @@ from support import services
 def jack_to_restart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[services.Jack]:
     """A jackd (dummy driver) that the test may stop and start again under the same name; the
     test's own rtmidi clients find it through the environment."""
-    missing = services.missing_binaries()
-    if missing:
-        reason = f"not installed: {', '.join(missing)}; install with `{services.APT_INSTALL}`"
-        if os.environ.get("CI"):
-            pytest.fail(f"the JACK tests need jackd in CI: {reason}")
-        pytest.skip(f"JACK {reason}")
+    services.require_servers()
     (tmp_path / "jack").mkdir()
     with services.Jack(directory=tmp_path / "jack") as server:
         for key in ("JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER"):

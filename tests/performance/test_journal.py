@@ -56,6 +56,28 @@ def test_a_replay_makes_the_same_attempts(tmp_path):
     assert [part.agent for part in phrases[-1].parts] == ["a0", "a1"]  # a2 was muted
 
 
+def test_a_rhythmic_performance_replays_its_notes_and_lengths(tmp_path):
+    session = Session(seed=4)
+    recorder = Recorder(session)
+    journal = recorder.start(tmp_path / "r.jsonl", ["glicol"])
+    for line in ("seed C4:1 E4:0.5 G4:0.5 _:1 A4:2", "spawn 2", "set all rhythm=0.5,1,2",
+                 "set a1 rhythm=0.25,0.5,1,2"):
+        session.submit(cmd.parse_command(line))
+    for _ in range(6):
+        session.next_phrase()
+    journal.close()
+    lines = (tmp_path / "r.jsonl").read_text().splitlines()
+    assert '"format":3' in lines[0] and '"command":"seed C4:1 E4:0.5 G4:0.5 _:1 A4:2"' in lines[1]
+    read = read_journal(tmp_path / "r.jsonl")
+    replay = Session(seed=read.seed)
+    with captured() as messages:
+        list(journal_source(read).play(replay))
+    assert messages == []  # every checksum, which covers the lengths, matched
+    assert [[(a.played, a.lengths) for a in p] for p in replay.history.attempts] == \
+           [[(a.played, a.lengths) for a in p] for p in session.history.attempts]
+    assert all(a.lengths is not None for p in replay.history.attempts for a in p)
+
+
 def test_rendering_a_journal_gives_the_bytes_of_rendering_its_script(tmp_path):
     script = render_script(parse_script(SCRIPT), tmp_path / "script.wav", seed=5, show_progress=False)
     journal_path = tmp_path / "p.jsonl"
@@ -204,7 +226,7 @@ def test_without_matplotlib_the_plot_says_how_to_install_it(tmp_path, monkeypatc
 def test_phrases_are_numbered_from_one_as_everywhere_else(tmp_path):
     _typed_performance(tmp_path / "p.jsonl")
     lines = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
-    assert lines[0]["format"] == FORMAT == 2
+    assert lines[0]["format"] == FORMAT == 3
     assert [line["phrase"] for line in lines[1:] if "checksum" in line] == list(range(1, 9))
     assert {line["phrase"] for line in lines[1:] if "command" in line} == {1, 5}  # as the REPL announced
     header = json.dumps({"kind": "ensemble journal", "format": 2, "seed": 0})

@@ -134,11 +134,11 @@ def _without(name):
     ({**VALID, "seed": "7"}, ':1: the header\'s seed must be a whole number >= 0, not "7"'),
     ({**VALID, "seed": [1]}, ":1: the header's seed must be a whole number >= 0, not a list"),
     (_without("seed"), ":1: the header has no seed"),
-    ({**VALID, "format": "1"}, ':1: unknown journal format "1" (this ensemble reads formats 1 to 2)'),
-    ({**VALID, "format": 0}, ":1: unknown journal format 0 (this ensemble reads formats 1 to 2)"),
-    ({**VALID, "format": None}, ":1: unknown journal format null (this ensemble reads formats 1 to 2)"),
-    ({**VALID, "format": 2.0}, ":1: unknown journal format 2.0 (this ensemble reads formats 1 to 2)"),
-    ({**VALID, "format": 3}, ":1: journal format 3 is newer than this ensemble (0.1.0) reads (format 2); "
+    ({**VALID, "format": "1"}, ':1: unknown journal format "1" (this ensemble reads formats 1 to 3)'),
+    ({**VALID, "format": 0}, ":1: unknown journal format 0 (this ensemble reads formats 1 to 3)"),
+    ({**VALID, "format": None}, ":1: unknown journal format null (this ensemble reads formats 1 to 3)"),
+    ({**VALID, "format": 2.0}, ":1: unknown journal format 2.0 (this ensemble reads formats 1 to 3)"),
+    ({**VALID, "format": 4}, ":1: journal format 4 is newer than this ensemble (0.1.0) reads (format 3); "
                              "update ensemble to replay it"),
     (_without("format"), ":1: the header has no format"),
     (_without("kind"), ":1: not an ensemble journal"),
@@ -253,7 +253,7 @@ def test_the_cli_replays_past_a_wait_found_in_a_journal(tmp_path, journal):
     (json.dumps({**VALID, "seed": -4}).encode() + b"\n",
      "ensemble: bad.jsonl:1: the header's seed must be a whole number >= 0, not -4"),
     (json.dumps({**VALID, "format": "1"}).encode() + b"\n",
-     'ensemble: bad.jsonl:1: unknown journal format "1" (this ensemble reads formats 1 to 2)'),
+     'ensemble: bad.jsonl:1: unknown journal format "1" (this ensemble reads formats 1 to 3)'),
 ])
 def test_the_cli_refuses_a_bad_header_in_one_line(tmp_path, content, message):
     (tmp_path / "bad.jsonl").write_bytes(content)

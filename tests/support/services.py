@@ -54,6 +54,20 @@ def missing_binaries() -> list[str]:
     return [f"{binary} ({package})" for binary, package in needed if shutil.which(binary) is None]
 
 
+def require_servers() -> None:
+    """Real servers (jackd, scsynth) or nothing: in CI a missing binary fails the test run,
+    elsewhere the test is skipped with how to install them. Call from a fixture or a test."""
+    import pytest
+
+    missing = missing_binaries()
+    if not missing:
+        return
+    reason = f"not installed: {', '.join(missing)}; install with `{APT_INSTALL}`"
+    if os.environ.get("CI"):
+        pytest.fail(f"the tests need their servers in CI: {reason}")
+    pytest.skip(f"servers {reason}")
+
+
 def log_tail(path: Path, chars: int = 2000) -> str:
     try:
         return path.read_text(errors="replace")[-chars:]
