@@ -26,7 +26,7 @@ from ensemble.learning.chain import SEED, Attempt, Chain, accuracy, agent_name, 
 from ensemble.learning.settings import LearningSettings
 from ensemble.melody import REST, Melody, laid_on, note_name
 from ensemble.mix import Mix
-from ensemble.rhythm import ALLOWED, STEP, Rhythm, beats, length_text, step_ticks
+from ensemble.rhythm import ALLOWED, STEP, TICKS_PER_BEAT, Rhythm, beats, length_text, step_ticks
 from ensemble.snapshot import AgentView, Snapshot
 from ensemble.tempo import TempoMap
 from ensemble.voicing import VOICING, Timbre, Voicing
@@ -45,6 +45,10 @@ class Ear(Protocol):
 
     def rewards(self, played: np.ndarray, played_timbre: Timbre, target: np.ndarray,
                 target_timbre: Timbre) -> np.ndarray: ...
+
+    def timing(self, played_timbre: Timbre, target_timbre: Timbre, tick_seconds: float,
+               played: np.ndarray, played_lengths: np.ndarray, target: np.ndarray,
+               target_lengths: np.ndarray) -> np.ndarray: ...
 
 
 class Observer(Protocol):
@@ -75,7 +79,8 @@ class Session:
     def __init__(self, seed: int = 0, ear: Callable[[], Ear] | None = None, strict: bool = False) -> None:
         self.seed = seed
         self.strict = strict
-        self.chain = Chain(DEFAULT_SEED_MELODY, seed=seed, hear=self._hear, can_listen=self._make_ear)
+        self.chain = Chain(DEFAULT_SEED_MELODY, seed=seed, hear=self._hear, can_listen=self._make_ear,
+                           hear_timing=self._hear_timing)
         self.tempo = TempoMap(DEFAULT_TEMPO)
         self.step_beats = DEFAULT_STEP
         self.beat = 0.0  # where the next phrase starts
@@ -326,6 +331,22 @@ class Session:
             pairs.setdefault((self._timbre(self.voicing(name)), self._timbre(theirs)), []).append(index)
         for (mine, theirs_timbre), indices in pairs.items():
             result[indices] = self._ear.rewards(played[indices], mine, targets[indices], theirs_timbre)
+        return result
+
+    def _hear_timing(self, agents: list[str], leaders: list[str], played: np.ndarray, lengths: np.ndarray,
+                     targets: np.ndarray, target_lengths: np.ndarray) -> np.ndarray:
+        """The timing part of listening agents' rewards: each hears its attempt's loudness over
+        time, in its own voice, against its target's in the target's voice."""
+        if self._ear is None:
+            raise UserError("no ear to listen with")
+        tick_seconds = 60.0 / self.tempo.bpm / TICKS_PER_BEAT
+        result = np.empty(played.shape)
+        for index, (name, leader) in enumerate(zip(agents, leaders, strict=True)):
+            theirs = SEED_VOICING if leader == SEED else self.voicing(leader)
+            rows = slice(index, index + 1)
+            mine = self._timbre(self.voicing(name))
+            result[rows] = self._ear.timing(mine, self._timbre(theirs), tick_seconds, played[rows],
+                                            lengths[rows], targets[rows], target_lengths[rows])
         return result
 
     def _warn_of_unreachable_targets(self, attempts: list[Attempt]) -> None:

@@ -26,7 +26,7 @@ import numpy as np
 from gymnasium import spaces
 
 from ensemble.errors import UserError
-from ensemble.learning.rewards import REWARD_CODES, rewards
+from ensemble.learning.rewards import REWARD_CODES, is_graded, joint, rewards
 from ensemble.learning.settings import LEARNING
 from ensemble.listening.ear import Ear, Timbre
 from ensemble.melody import REST, Melody, Palette, melody_text, note_name
@@ -158,9 +158,16 @@ class CopyMelodyEnv(gymnasium.Env[Observation, int]):
         target = np.array([self.melody.notes[first:len(self._played)]])
         timing = None if wanted is None else (np.array([self._played_lengths]),
                                               np.array([wanted[:len(self._played)]]))
-        listen = self._listen if self.reward_kind == "listen" else None
-        return float(rewards(np.array([REWARD_CODES[self.reward_kind]]), played, target,
-                             listen=listen, timing=timing)[0, -1])
+        codes = np.array([REWARD_CODES[self.reward_kind]])
+        if self.reward_kind != "listen":
+            return float(rewards(codes, played, target, timing=timing)[0, -1])
+        pitch = rewards(codes, played, target, listen=self._listen)
+        if timing is None or self.ear is None:  # (__init__ makes an ear for `listen`)
+            return float(pitch[0, -1])
+        tick_seconds = self.timbre.step_seconds / STEP_TICKS  # a step is STEP_TICKS long
+        heard = self.ear.timing(self.timbre, self.target_timbre, tick_seconds, played, timing[0], target,
+                                timing[1])
+        return float(joint(pitch, heard, is_graded(codes))[0, -1])  # timing heard, as the agents hear it
 
     def _listen(self, rows: np.ndarray, played: np.ndarray, target: np.ndarray) -> np.ndarray:
         assert self.ear is not None  # __init__ makes one for `listen`

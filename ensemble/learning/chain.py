@@ -18,6 +18,9 @@ MAX_AGENTS = 256
 # (agents, whom each copies, played, targets) -> per-step rewards in [-1, 1] for agents whose
 # reward is `listen`. Only the caller knows how agents sound, so it is handed in.
 Hear = Callable[[list[str], list[str], np.ndarray, np.ndarray], np.ndarray]
+# The same with rhythm, for the timing part: (agents, whom each copies, played notes, played
+# lengths, target notes, target lengths in ticks) -> per-step timing rewards, heard.
+HearTiming = Callable[[list[str], list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
 def agent_name(number: int) -> str:
@@ -68,7 +71,8 @@ class Chain:
     """
 
     def __init__(self, melody: Melody, seed: int = 0, hear: Hear | None = None,
-                 can_listen: Callable[[], None] = lambda: None) -> None:
+                 can_listen: Callable[[], None] = lambda: None,
+                 hear_timing: HearTiming | None = None) -> None:
         self.melody = melody
         self.defaults = LearningSettings()
         self.names: list[str] = []
@@ -77,6 +81,7 @@ class Chain:
         self.step_length = 8  # ticks of a step (0.5 beat), for melodies with lengths; STEP when off the grid
         self.next_index = 0
         self.hear = hear
+        self.hear_timing = hear_timing
         self.can_listen = can_listen
 
     # -- shaping the chain ------------------------------------------------------------------
@@ -181,7 +186,8 @@ class Chain:
     def _round(self, active: np.ndarray, heard: bool) -> list[Attempt]:
         targets = self._targets()
         target_lengths = self._target_lengths() if self.rhythmic else None
-        played = self._bank.attempt(targets, active, self._listen, target_lengths, self.step_length)
+        played = self._bank.attempt(targets, active, self._listen, target_lengths, self.step_length,
+                                    None if self.hear_timing is None else self._listen_timing)
         return [Attempt(agent=self.names[row], target=_ints(targets, row), played=_ints(played.notes, row),
                         reward=float(played.reward[row].mean()), heard=heard,
                         lengths=_maybe_ints(played.lengths, row),
@@ -194,6 +200,15 @@ class Chain:
             raise UserError("no agent can listen here: nothing was given to hear them with")
         names = [self.names[row] for row in rows]
         return self.hear(names, [self.follows[name] for name in names], played, targets)
+
+    def _listen_timing(self, rows: np.ndarray, played: np.ndarray, lengths: np.ndarray, targets: np.ndarray,
+                       target_lengths: np.ndarray) -> np.ndarray:
+        """The timing part of listening agents' rewards, heard by whoever was handed in."""
+        if self.hear_timing is None:
+            raise UserError("no agent can listen here: nothing was given to hear them with")
+        names = [self.names[row] for row in rows]
+        return self.hear_timing(names, [self.follows[name] for name in names], played, lengths, targets,
+                                target_lengths)
 
     def _targets(self) -> np.ndarray:
         greedy = self._bank.greedy()

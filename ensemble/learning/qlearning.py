@@ -16,8 +16,10 @@ from typing import NamedTuple
 import numpy as np
 
 from ensemble.learning.rewards import (
+    LISTEN,
     REWARD_CODES,
     Listen,
+    ListenTiming,
     is_graded,
     joint,
     pitch_rewards,
@@ -131,14 +133,16 @@ class QBank:
         return self._rhythmic
 
     def attempt(self, targets: np.ndarray, active: np.ndarray, listen: Listen | None = None,
-                target_lengths: np.ndarray | None = None, step: int = STEP) -> Played:
+                target_lengths: np.ndarray | None = None, step: int = STEP,
+                listen_timing: ListenTiming | None = None) -> Played:
         """Every active agent plays one attempt at its target and learns from it.
 
         Returns the notes played, the rewards and (with rhythm) the lengths, shape (agents,
         steps); rows of inactive agents are computed but not learned from, which keeps the work
         one vectorised pass. `listen` rewards the agents whose reward is `listen` (see
         rewards.py). `target_lengths` (ticks), when the targets have lengths; `step`: the ticks
-        of a STEP, to compare the lengths of agents that play steps with them.
+        of a STEP, to compare the lengths of agents that play steps with them; `listen_timing`
+        hears the timing of listening agents (else it is scored as `near` scores it).
         """
         rhythmic = target_lengths is not None or self._rhythmic  # timing is part of every reward
         if rhythmic:
@@ -156,6 +160,10 @@ class QBank:
             steps = np.full(targets.shape, step, dtype=np.int64)
             wanted = steps if target_lengths is None else target_lengths
             timing = timing_rewards(self._graded, lengths, wanted)
+            listening = np.flatnonzero(self._reward_codes == LISTEN)
+            if listen_timing is not None and len(listening):
+                timing[listening] = listen_timing(listening, played[listening], lengths[listening],
+                                                  targets[listening], wanted[listening])
             self.timing.learn(length_choice, timing, active, self._alpha, gamma)
             self.pitch.learn(note_choice, reward, active, self._alpha, gamma)
             reward = joint(reward, timing, self._graded)  # what the attempt scored, as heard

@@ -23,6 +23,9 @@ GRADED = (REWARD_CODES["near"], LISTEN)  # rewards that grade timing too; the ot
 Listen = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 # (played lengths, target lengths) in ticks, shape (agents, steps)
 Timing = tuple[np.ndarray, np.ndarray]
+# (rows, played notes, played lengths, target notes, target lengths) -> the timing part of the
+# rewards, in [-1, 1], of those rows' listening agents: heard, not counted (see Ear.timing).
+ListenTiming = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
 def rewards(codes: np.ndarray, played: np.ndarray, target: np.ndarray, kinds: np.ndarray | None = None,

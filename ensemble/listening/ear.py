@@ -16,6 +16,7 @@ from ensemble.melody import REST
 from ensemble.voicing import Timbre
 
 N_NOTES = 128  # MIDI notes; one more row holds the rest
+ENVELOPE_NOTE = 69  # the note whose loudness over time stands for every note's (see Ear._envelope)
 
 
 class _Spectra:
@@ -33,11 +34,57 @@ __all__ = ["Ear", "Timbre"]
 
 
 class Ear:
-    """Listens for the agents: renders each note it is asked about once, then compares spectra."""
+    """Listens for the agents: renders each note it is asked about once, then compares spectra;
+    with rhythm, also how loud each attempt is over time against its target (`timing`)."""
 
     def __init__(self, renderer: NoteRenderer | None = None) -> None:
         self.renderer = renderer or NoteRenderer(load_voices())
         self._spectra: dict[Timbre, _Spectra] = {}
+        self._envelopes: dict[tuple[str, float, int, float], np.ndarray] = {}
+
+    def timing(self, played_timbre: Timbre, target_timbre: Timbre, tick_seconds: float,
+               played: np.ndarray, played_lengths: np.ndarray, target: np.ndarray,
+               target_lengths: np.ndarray) -> np.ndarray:
+        """Per-step timing rewards in [-1, 1], heard: each step's note and its target's, rendered
+        at their own lengths, compared as they sound from their onsets on (a rest as the silence
+        it leaves: the shorter over the longer), squared so that a note half as long as its
+        target scores below 0 and an agent keeps searching rather than settling for one that
+        sounds half right. Each step is heard from its own onset: a step's length is judged on its
+        own, even while an earlier one is wrong (with every length right, so is every onset).
+        Lengths in ticks of `tick_seconds`; arrays (rows, steps)."""
+        heard = np.empty(target.shape)
+        for row, step in np.ndindex(*target.shape):
+            heard[row, step] = self._alike(played_timbre, target_timbre, tick_seconds,
+                                           (int(played[row, step]), int(played_lengths[row, step])),
+                                           (int(target[row, step]), int(target_lengths[row, step])))
+        return 2.0 * heard**2 - 1.0
+
+    def _alike(self, mine_timbre: Timbre, their_timbre: Timbre, tick_seconds: float,
+               mine: tuple[int, int], theirs: tuple[int, int]) -> float:
+        """How alike two steps (note, length in ticks) sound from their onsets on, from 0 to 1."""
+        (my_note, my_length), (their_note, their_length) = mine, theirs
+        if my_note == REST and their_note == REST:
+            return min(my_length, their_length) / max(my_length, their_length)
+        # A note against a rest is the pitch reward's to judge: here both are heard as notes, so
+        # that a length is judged the same whichever note (or rest) was tried with it.
+        span = max(my_length, their_length)
+        a, b = np.zeros(span), np.zeros(span)
+        a[:my_length] = self._envelope(mine_timbre, my_length, tick_seconds)
+        b[:their_length] = self._envelope(their_timbre, their_length, tick_seconds)
+        louder = float(np.maximum(a, b).sum())  # the loudness they share, over all either has
+        return float(np.minimum(a, b).sum()) / louder if louder > 0 else 1.0
+
+    def _envelope(self, timbre: Timbre, length: int, tick_seconds: float) -> np.ndarray:
+        """RMS per tick of one note `length` ticks long in `timbre`: a voice's envelope follows the
+        note's length, not its pitch, so one reference note (A4) stands for all."""
+        key = (timbre.voice, timbre.cutoff, length, round(tick_seconds, 9))
+        envelope = self._envelopes.get(key)
+        if envelope is None:
+            audio = self.renderer.render(timbre.voice, ENVELOPE_NOTE, length * tick_seconds, timbre.cutoff)
+            frame = max(1, len(audio) // length)
+            frames = audio[: frame * length].astype(np.float64).reshape(length, frame)
+            envelope = self._envelopes[key] = np.sqrt(np.mean(frames**2, axis=1))
+        return envelope
 
     def rewards(self, played: np.ndarray, played_timbre: Timbre, target: np.ndarray,
                 target_timbre: Timbre) -> np.ndarray:

@@ -57,13 +57,10 @@ def test_ten_seconds_of_eight_agents_without_an_underrun(jack, tmp_path):
     assert starved == 0, summary[0]  # the render thread always had the next chunk ready
     # The test's jackd is not realtime, on a shared 2-core machine: now and then its driver wakes
     # up late, or a client (ours too, when the machine holds it up) misses a cycle, and every
-    # client is told of an underrun. Each one the device reports must be one JACK logged; what
-    # ensemble's callback costs is held to half its period, as in bench/live_audio.py.
+    # client is told of an underrun. Each one the device reports must be one JACK logged. How long
+    # ensemble's callback takes is a speed, measured by bench/live_audio.py, not asserted here.
     jack_xruns = jack.xruns_since(log_before)
     assert reported <= jack_xruns, f"{summary[0]}; JACK logged {jack_xruns} xruns"
-    callback_ms, budget_ms = (float(x) for x in re.search(r"slowest callback ([\d.]+) ms of ([\d.]+) ms",
-                                                          summary[0]).groups())
-    assert callback_ms < budget_ms / 2, summary[0]
     seconds = float(summary[0].split()[1])
     assert seconds > 10.0
     assert "played 6 phrases on glicol" in result.stdout
