@@ -62,15 +62,17 @@ def read_struct(raw: bytes) -> object:
 
 
 class BareLoop:
-    """A fresh engine on the static program, advanced chunk by chunk; start-up not timed."""
+    """A fresh engine on a static program (by default `bare_program()`, Glicol's bar (4 beats) one
+    phrase), advanced chunk by chunk; start-up not timed."""
 
-    def __init__(self, read: Callable[[bytes], object], messages: list[str], prepared: bool) -> None:
+    def __init__(self, read: Callable[[bytes], object], messages: list[str], prepared: bool,
+                 program: str | None = None, bpm: float = 240.0 / PHRASE_SECONDS) -> None:
         self.read = read
         self.prepared = prepared
         self.messages = messages
         self.engine = GlicolEngine(on_message=messages.append)
-        self.engine.set_bpm(240.0 / PHRASE_SECONDS)  # Glicol's bar (4 beats) = one phrase
-        self.engine.update(bare_program())
+        self.engine.set_bpm(bpm)
+        self.engine.update(bare_program() if program is None else program)
         self.seconds = 0.0
         self.blocks = 0
 

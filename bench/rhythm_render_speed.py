@@ -18,14 +18,13 @@ from __future__ import annotations
 import argparse
 import re
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from benchlib import logged, median, print_table, verdict
+from render_speed import BareLoop, read_numpy
 
-from ensemble.glicol import sequencer
 from ensemble.glicol.engine import BLOCK, SAMPLE_RATE, GlicolEngine
 from ensemble.melody import Melody
 from ensemble.performance.offline import render_script
@@ -38,7 +37,6 @@ SCRIPTS = {"rhythm": (RHYTHMIC, ["set all rhythm=0.25,0.5,1"]), "pitch-only": (P
 N_AGENTS = 8
 TEMPO, STEP = 120.0, 0.5
 TARGET_RATIO = 0.9
-_OUT_BYTES = 2 * BLOCK * 4  # planar stereo float32
 _SEQ = re.compile(r"\bseq\s([^>]*)")
 _CHAIN = re.compile(r"^[a-z][a-z0-9_]*:", re.MULTILINE)  # a heard chain (references start with ~)
 
@@ -76,35 +74,6 @@ def capture(text: str, folder: Path, messages: list[str]) -> Captured:
     return Captured(busiest, engine.bpm)
 
 
-class BareLoop:
-    """A fresh engine on a static program, advanced chunk by chunk; start-up not timed."""
-
-    def __init__(self, captured: Captured, messages: list[str]) -> None:
-        self.messages = messages
-        self.engine = GlicolEngine(on_message=messages.append)
-        self.engine.set_bpm(captured.bpm)
-        self.engine.update(captured.program)
-        self.seconds = 0.0
-        self.blocks = 0
-
-    def run(self, blocks: int) -> None:
-        engine = self.engine
-        memory, store, out_ptr = engine._memory, engine._store, engine._out
-        prepared = engine._process_block
-        started = time.perf_counter()
-        for _ in range(blocks):
-            prepared()
-            np.frombuffer(memory.read(store, out_ptr, out_ptr + _OUT_BYTES), "<f4")
-        self.seconds += time.perf_counter() - started
-        self.blocks += blocks
-
-    def speed(self) -> float:
-        result = self.engine._result
-        if self.engine._memory.read(self.engine._store, result, result + 1)[0]:
-            self.messages.append("bare program: the engine reported an error")
-        return self.blocks * BLOCK / SAMPLE_RATE / self.seconds
-
-
 @dataclass(frozen=True)
 class Run:
     ours: float  # x real time
@@ -113,7 +82,7 @@ class Run:
 
 
 def lockstep_run(text: str, captured: Captured, folder: Path, messages: list[str]) -> Run:
-    bare = BareLoop(captured, messages)
+    bare = BareLoop(read_numpy, messages, prepared=True, program=captured.program, bpm=captured.bpm)
     engine = GlicolEngine(on_message=messages.append)
     inner = engine.render_into
 
@@ -128,12 +97,6 @@ def lockstep_run(text: str, captured: Captured, folder: Path, messages: list[str
         messages.append("the baseline rendered fewer blocks than ours")
     ours_wall = result.wall_seconds - bare.seconds
     return Run(result.audio_seconds / ours_wall, bare.speed(), result.audio_seconds)
-
-
-def glicol_rhythm() -> str:
-    """Whether the Glicol sequencer says it renders lengths (its docstring is where it would)."""
-    doc = (sequencer.__doc__ or "").lower()
-    return "yes" if "rhythm" in doc or "lengths" in doc else "no (equal steps: the figure is provisional)"
 
 
 def main() -> None:
@@ -166,7 +129,6 @@ def main() -> None:
     print(f"{N_AGENTS} agents, seed {RHYTHMIC} (pitch-only: 16 steps of {STEP:g} beat), tempo {TEMPO:g}; "
           f"{phrases} phrases -> {runs['rhythm'][0].audio_seconds:.1f} s of audio per run; {repeats} runs "
           f"each, interleaved, bare loop in lockstep")
-    print(f"Glicol sequencer renders lengths (its docstring): {glicol_rhythm()}")
     print_table(["script", "ours x real time", "bare x real time", "ours/bare (median)", "min-max",
                  "bare program: chains / notes"], rows)
     cost = median([p.ours / r.ours for r, p in zip(runs["rhythm"], runs["pitch-only"], strict=True)])

@@ -322,32 +322,37 @@ class Session:
     def _hear(self, agents: list[str], leaders: list[str], played: np.ndarray,
               targets: np.ndarray) -> np.ndarray:
         """Rewards for listening agents: each hears its own voice against its target's."""
-        if self._ear is None:
-            raise UserError("no ear to listen with")
+        ear = self._listening_ear()
         result = np.empty(played.shape)
-        pairs: dict[tuple[Timbre, Timbre], list[int]] = {}
-        for index, (name, leader) in enumerate(zip(agents, leaders, strict=True)):
-            theirs = SEED_VOICING if leader == SEED else self.voicing(leader)
-            pairs.setdefault((self._timbre(self.voicing(name)), self._timbre(theirs)), []).append(index)
-        for (mine, theirs_timbre), indices in pairs.items():
-            result[indices] = self._ear.rewards(played[indices], mine, targets[indices], theirs_timbre)
+        for (mine, theirs), rows in self._timbre_pairs(agents, leaders).items():
+            result[rows] = ear.rewards(played[rows], mine, targets[rows], theirs)
         return result
 
     def _hear_timing(self, agents: list[str], leaders: list[str], played: np.ndarray, lengths: np.ndarray,
                      targets: np.ndarray, target_lengths: np.ndarray) -> np.ndarray:
-        """The timing part of listening agents' rewards: each hears its attempt's loudness over
-        time, in its own voice, against its target's in the target's voice."""
-        if self._ear is None:
-            raise UserError("no ear to listen with")
+        """The timing part of listening agents' rewards: each hears its attempt's notes at their
+        lengths, in its own voice, against its target's in the target's voice."""
+        ear = self._listening_ear()
         tick_seconds = 60.0 / self.tempo.bpm / TICKS_PER_BEAT
         result = np.empty(played.shape)
+        for (mine, theirs), rows in self._timbre_pairs(agents, leaders).items():
+            result[rows] = ear.timing(mine, theirs, tick_seconds, played[rows], lengths[rows], targets[rows],
+                                      target_lengths[rows])
+        return result
+
+    def _listening_ear(self) -> Ear:
+        if self._ear is None:
+            raise UserError("no ear to listen with")
+        return self._ear
+
+    def _timbre_pairs(self, agents: list[str], leaders: list[str]) -> dict[tuple[Timbre, Timbre], list[int]]:
+        """The listening agents (their rows) by their own timbre and their target's: each group is
+        heard in one call."""
+        pairs: dict[tuple[Timbre, Timbre], list[int]] = {}
         for index, (name, leader) in enumerate(zip(agents, leaders, strict=True)):
             theirs = SEED_VOICING if leader == SEED else self.voicing(leader)
-            rows = slice(index, index + 1)
-            mine = self._timbre(self.voicing(name))
-            result[rows] = self._ear.timing(mine, self._timbre(theirs), tick_seconds, played[rows],
-                                            lengths[rows], targets[rows], target_lengths[rows])
-        return result
+            pairs.setdefault((self._timbre(self.voicing(name)), self._timbre(theirs)), []).append(index)
+        return pairs
 
     def _warn_of_unreachable_targets(self, attempts: list[Attempt]) -> None:
         """Say once, when it starts (or changes), that an agent's target has notes its palette

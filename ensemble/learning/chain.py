@@ -211,16 +211,16 @@ class Chain:
                                 target_lengths)
 
     def _targets(self) -> np.ndarray:
-        greedy = self._bank.greedy()
-        seed = np.array(self.melody.notes, dtype=np.int64)
-        rows = [seed if self.follows[name] == SEED else greedy[self._row(self.follows[name])]
-                for name in self.names]
-        return np.stack(rows)
+        """Each agent's target notes: the seed's, or its predecessor's greedy ones."""
+        return self._copied(np.array(self.melody.notes, dtype=np.int64), self._bank.greedy())
 
     def _target_lengths(self) -> np.ndarray:
         """Each agent's target's lengths in ticks: the seed's, or its predecessor's greedy ones."""
-        greedy = self._bank.greedy_lengths(self.step_length)
-        seed = np.array(self.melody.ticks(self.step_length), dtype=np.int64)
+        return self._copied(np.array(self.melody.ticks(self.step_length), dtype=np.int64),
+                            self._bank.greedy_lengths(self.step_length))
+
+    def _copied(self, seed: np.ndarray, greedy: np.ndarray) -> np.ndarray:
+        """Per agent, the seed's row or its predecessor's row of `greedy`."""
         rows = [seed if self.follows[name] == SEED else greedy[self._row(self.follows[name])]
                 for name in self.names]
         return np.stack(rows)

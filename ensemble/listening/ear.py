@@ -41,6 +41,7 @@ class Ear:
         self.renderer = renderer or NoteRenderer(load_voices())
         self._spectra: dict[Timbre, _Spectra] = {}
         self._envelopes: dict[tuple[str, float, int, float], np.ndarray] = {}
+        self._likeness: dict[tuple[Timbre, Timbre, float, int, int], float] = {}
 
     def timing(self, played_timbre: Timbre, target_timbre: Timbre, tick_seconds: float,
                played: np.ndarray, played_lengths: np.ndarray, target: np.ndarray,
@@ -67,12 +68,17 @@ class Ear:
             return min(my_length, their_length) / max(my_length, their_length)
         # A note against a rest is the pitch reward's to judge: here both are heard as notes, so
         # that a length is judged the same whichever note (or rest) was tried with it.
-        span = max(my_length, their_length)
-        a, b = np.zeros(span), np.zeros(span)
-        a[:my_length] = self._envelope(mine_timbre, my_length, tick_seconds)
-        b[:their_length] = self._envelope(their_timbre, their_length, tick_seconds)
-        louder = float(np.maximum(a, b).sum())  # the loudness they share, over all either has
-        return float(np.minimum(a, b).sum()) / louder if louder > 0 else 1.0
+        # Pitch plays no part: what two lengths sound like side by side is worked out once.
+        key = (mine_timbre, their_timbre, round(tick_seconds, 9), my_length, their_length)
+        alike = self._likeness.get(key)
+        if alike is None:
+            span = max(my_length, their_length)
+            a, b = np.zeros(span), np.zeros(span)
+            a[:my_length] = self._envelope(mine_timbre, my_length, tick_seconds)
+            b[:their_length] = self._envelope(their_timbre, their_length, tick_seconds)
+            louder = float(np.maximum(a, b).sum())  # the loudness they share, over all either has
+            alike = self._likeness[key] = float(np.minimum(a, b).sum()) / louder if louder > 0 else 1.0
+        return alike
 
     def _envelope(self, timbre: Timbre, length: int, tick_seconds: float) -> np.ndarray:
         """RMS per tick of one note `length` ticks long in `timbre`: a voice's envelope follows the

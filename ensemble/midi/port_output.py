@@ -34,15 +34,11 @@ ON_GRID = 1e-6  # pulses: a beat this close to a pulse's is on it (float sums of
 
 
 def pulse_offsets(phrase: Phrase) -> list[float]:
-    """Where a phrase's MIDI clock pulses fall, in pulses from its start.
-
-    A rhythmic phrase may last an odd number of sixteenths (a pulse is 1.5 sixteenths), so its
-    pulses keep to the performance's grid, one every 1/24 beat from beat 0: counted from the
-    phrase's own start, the clock would stutter at every boundary. A phrase of steps counts from
-    its start, as it always has.
+    """Where a phrase's MIDI clock pulses fall, in pulses from its start: on the performance's
+    grid, one every 1/24 beat from beat 0. A phrase need not last a whole number of pulses (an
+    odd number of sixteenths, a step of 0.3 beat): counted from each phrase's own start, the
+    clock would stutter at every boundary.
     """
-    if not phrase.rhythmic:
-        return [float(index) for index in range(round(phrase.beats * PULSES_PER_BEAT))]
     first = phrase.start_beat * PULSES_PER_BEAT
     end = first + phrase.beats * PULSES_PER_BEAT
     return [pulse - first for pulse in range(math.ceil(first - ON_GRID), math.ceil(end - ON_GRID))]

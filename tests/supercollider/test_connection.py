@@ -4,6 +4,7 @@ The test's socket is the server's address, so whatever it sends is what a misbeh
 forged-upon) server would send; a second socket is a stranger on the same machine.
 """
 
+import os
 import socket
 import time
 
@@ -139,6 +140,8 @@ def test_a_server_elsewhere_gets_a_socket_on_the_interface_that_reaches_it():
     try:
         sock = connected_socket("198.51.100.1", 57110)
     except OSError as error:
+        if os.environ.get("CI"):  # CI machines have a default route: there, this is tested for real
+            raise
         pytest.skip(f"no route out of this machine ({error})")
     with sock:
         assert sock.getsockname()[0] not in ("0.0.0.0", "127.0.0.1")
