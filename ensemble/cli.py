@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ensemble import __version__, logs
 from ensemble.conductor import DEFAULT_LOOKAHEAD
@@ -19,6 +19,11 @@ from ensemble.outputs.base import Output
 from ensemble.outputs.destinations import DEFAULT_SC_LATENCY, LiveOptions, help_text, make_output
 from ensemble.performance.sources import Source, load_source
 from ensemble.resources import bundled
+from ensemble.safe_text import printable
+from ensemble.sync.follow import Follow
+
+if TYPE_CHECKING:
+    from ensemble.midi.keyboard import Keyboard
 
 DEMO_SCRIPT = "telephone.ens"
 SEED_HELP = "random seed (default: 0; a journal replays with its own)"
@@ -82,10 +87,11 @@ def _play(args: argparse.Namespace) -> int:
 
     if args.record:
         refuse_overlaps({"the performance being played": Path(args.script)}, {"--record": Path(args.record)})
-    source = load_source(Path(args.script), args.seed)
+    source = load_source(Path(args.script), args.seed, keyboard=args.midi_in is not None)
+    outputs = _outputs(args)
     # A live performance: once the outputs are open, their time-critical threads get the GIL soon.
-    runner = Runner(source, _outputs(args), RealtimeClock(), lookahead=args.lookahead,
-                    when_open=prepare_interpreter)
+    runner = Runner(source, outputs, RealtimeClock(), lookahead=args.lookahead,
+                    when_open=prepare_interpreter, follow=_follow(args), keyboard=_keyboard(args))
     if args.record:
         runner.record(Path(args.record))
     try:
@@ -116,7 +122,60 @@ def _live_options(args: argparse.Namespace) -> LiveOptions:
 
 def _outputs(args: argparse.Namespace) -> list[Output]:
     options = _live_options(args)
-    return [make_output(spec, options) for spec in dict.fromkeys(args.to or ["glicol"])]
+    outputs = [make_output(spec, options) for spec in dict.fromkeys(args.to or ["glicol"])]
+    nudges = _nudges(args.nudge or [], args.lookahead)
+    unknown = set(nudges) - {"", *(output.name for output in outputs)}
+    if unknown:
+        raise UserError(f"--nudge {sorted(unknown)[0]}=...: no such output playing "
+                        f"({', '.join(output.name for output in outputs)})")
+    for output in outputs:
+        output.nudge = nudges.get(output.name, nudges.get("", 0.0))
+    return outputs
+
+
+def _nudges(texts: list[str], lookahead: float) -> dict[str, float]:
+    """`--nudge 0.01` (every output) or `--nudge midi=0.012` -> {"": 0.01, "midi": 0.012}."""
+    nudges = {}
+    for text in texts:
+        name, _, number = text.rpartition("=")
+        try:
+            seconds = float(number)
+        except ValueError:
+            raise UserError(f"--nudge takes SECONDS or OUTPUT=SECONDS (e.g. midi=0.012), "
+                            f"not '{printable(text, 40)}'") from None
+        if not -1 <= seconds < lookahead:
+            raise UserError(f"--nudge {printable(text, 40)}: from -1 s up to the lookahead "
+                            f"({lookahead:g} s), "
+                            f"since notes can be sent at most that much earlier")
+        nudges[name] = seconds
+    return nudges
+
+
+def _keyboard(args: argparse.Namespace) -> Keyboard | None:
+    """`--midi-in`: the MIDI input `seed midi` listens to (a JACK MIDI port)."""
+    if args.midi_in is None:
+        return None
+    from ensemble.midi.keyboard import Keyboard
+
+    return Keyboard(connect_to=args.midi_in or None)
+
+
+def _follow(args: argparse.Namespace) -> Follow | None:
+    """Link or an external MIDI clock, only when asked for: nothing goes on the network otherwise."""
+    from ensemble.session import DEFAULT_TEMPO
+    from ensemble.sync import follow
+
+    if args.link and args.clock_in is not None:
+        raise UserError("--link and --clock-in: follow one or the other")
+    if args.link:
+        return follow.link(DEFAULT_TEMPO, args.quantum, args.link_start_stop)
+    if args.link_start_stop:
+        raise UserError("--link-start-stop needs --link")
+    if args.clock_in is not None:
+        return follow.midi_clock(args.clock_in or None, args.quantum)
+    if args.quantum is not None:
+        raise UserError("--quantum needs --link or --clock-in")
+    return None
 
 
 def _repl(args: argparse.Namespace) -> int:
@@ -128,10 +187,11 @@ def _repl(args: argparse.Namespace) -> int:
     from ensemble.repl import run_repl
     from ensemble.stage import Stage
 
+    outputs = _outputs(args)
     # A live performance: once the outputs are open, their time-critical threads get the GIL soon.
-    stage = Stage(_outputs(args), RealtimeClock(), seed=args.seed or 0, lookahead=args.lookahead,
+    stage = Stage(outputs, RealtimeClock(), seed=args.seed or 0, lookahead=args.lookahead,
                   make_output=partial(make_output, options=_live_options(args)),
-                  when_open=prepare_interpreter)
+                  when_open=prepare_interpreter, follow=_follow(args), keyboard=_keyboard(args))
     run_repl(stage, midi_ports=lambda: ports.output_names(ports.backend(args.midi_backend)), vi_mode=args.vi)
     return 0
 
@@ -159,11 +219,32 @@ SHARED: dict[str, _Option] = {
     "midi_clock": _Option(("--midi-clock",), False, {
         "action": "store_true",
         "help": "also send MIDI clock (24 pulses per beat, start and stop) on the MIDI port"}),
+    "nudge": _Option(("--nudge",), None, {
+        "action": "append", "metavar": "[OUTPUT=]SECONDS",
+        "help": "an output's latency: its notes are sent that much earlier, so that they are heard on "
+                "the beat (repeatable; e.g. --nudge midi=0.012)"}),
+    "link": _Option(("--link",), False, {
+        "action": "store_true",
+        "help": "join an Ableton Link session (needs ensemble[link]): its tempo, phrases on its quantum"}),
+    "quantum": _Option(("--quantum",), None, {
+        "type": float, "metavar": "BEATS",
+        "help": "beats between the boundaries ensemble and its peers agree on (default: one phrase)"}),
+    "link_start_stop": _Option(("--link-start-stop",), False, {
+        "action": "store_true", "help": "with --link: start and stop with the Link session"}),
+    "clock_in": _Option(("--clock-in",), None, {
+        "nargs": "?", "const": "", "metavar": "PORT",
+        "help": "follow the MIDI clock on a JACK MIDI output (PORT: a part of its name; none: a port of "
+                "our own, ensemble-clock-in:clock-in)"}),
+    "midi_in": _Option(("--midi-in",), None, {
+        "nargs": "?", "const": "", "metavar": "PORT",
+        "help": "a MIDI keyboard for `seed midi` (PORT: a part of a JACK MIDI output's name; none: a "
+                "port of our own, ensemble-midi-in:midi-in)"}),
     "seed": _Option(("--seed",), None, {"type": _seed, "help": SEED_HELP}),
     "vi": _Option(("--vi",), False, {"action": "store_true",
                                      "help": "Vi key bindings in the REPL (default: Emacs)"}),
 }
-LIVE = ("to", "lookahead", "sc_latency", "midi_backend", "midi_clock")
+LIVE = ("to", "lookahead", "sc_latency", "midi_backend", "midi_clock", "nudge", "link", "quantum",
+        "link_start_stop", "clock_in", "midi_in")
 
 
 def _add_shared(parser: argparse.ArgumentParser, names: tuple[str, ...], top: bool = False) -> None:

@@ -5,6 +5,12 @@ never from when a thread woke up, so scheduling jitter moves only the hand-over,
 music. The next phrase is composed just before it is handed over (COMPOSE_AHEAD), once the
 current one's notes are out, so that a command lands on the first boundary that can still
 take it; composing takes milliseconds, well inside that margin.
+
+Where beats fall is the timeline's business: ensemble's own tempo, or one followed (Link, a
+MIDI clock). A followed timeline is asked again while waiting, so a note takes the tempo of the
+moment it is handed over, and while the source is stopped the music holds. Each output may be
+nudged: its times moved earlier by its own latency, so that what is heard, not what is sent,
+falls on the beat.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ from dataclasses import dataclass, field
 from ensemble.clock import Clock
 from ensemble.errors import UserError
 from ensemble.events import Phrase, TimedNote
+from ensemble.messages import Tells
 from ensemble.mix import Mix
 from ensemble.outputs.base import Output
+from ensemble.sync.timeline import FreeTimeline, Timeline
 from ensemble.tempo import TempoMap
 
 log = logging.getLogger(__name__)
@@ -41,6 +49,7 @@ class Timing:
 
     margins: deque[float] = field(default_factory=lambda: deque(maxlen=MARGINS_KEPT))
     late: int = 0
+    dropped: int = 0  # notes a followed source left behind (it jumped, or resumed past them)
 
     def add(self, margin: float) -> None:
         self.margins.append(margin)
@@ -51,9 +60,16 @@ class Conductor:
     def __init__(self, phrases: Iterable[Phrase], tempo: TempoMap, outputs: list[Output], clock: Clock,
                  lookahead: float = DEFAULT_LOOKAHEAD, when_open: Callable[[], None] = lambda: None,
                  require_output: bool = True, mix: Callable[[], Mix] | None = None,
-                 compose_ahead: float | None = COMPOSE_AHEAD) -> None:
+                 compose_ahead: float | None = COMPOSE_AHEAD, timeline: Timeline | None = None,
+                 follow_tempo: Callable[[float], None] = lambda bpm: None,
+                 inputs: Iterable[Tells] = ()) -> None:
         self.phrases = phrases
         self.tempo = tempo
+        self.timeline: Timeline = FreeTimeline(tempo) if timeline is None else timeline
+        # Told a followed tempo before each phrase is composed, so that the phrase is made at it.
+        self.follow_tempo = follow_tempo
+        self.held = False  # a followed source is stopped: nothing new is handed over
+        self.inputs = list(inputs)  # a MIDI clock, a keyboard: their lines are told as the outputs' are
         self.outputs = outputs
         self.clock = clock
         self.lookahead = lookahead
@@ -74,6 +90,7 @@ class Conductor:
         self.next_start = 0.0  # clock time of the next phrase that has not been handed over
         self._stop = threading.Event()
         self._changes: list[tuple[str, Output]] = []  # ("add" | "remove", output), at the next phrase
+        self._next_timeline: tuple[Timeline, Callable[[], None]] | None = None  # and what to do after
         self._changes_lock = threading.Lock()
 
     def add_output(self, output: Output) -> None:
@@ -85,6 +102,19 @@ class Conductor:
         """Stop playing on `output` from the next phrase, and close it (thread-safe)."""
         with self._changes_lock:
             self._changes.append(("remove", output))
+
+    def follow(self, timeline: Timeline | None, then: Callable[[], None] = lambda: None) -> None:
+        """Place the beats on `timeline` (None: ensemble's own tempo again) from the next phrase,
+        then call `then` (thread-safe). Followed, that phrase waits for the source's quantum."""
+        with self._changes_lock:
+            if self._next_timeline is not None:  # asked again before the boundary: both thens are due
+                before, after = self._next_timeline[1], then
+
+                def then() -> None:
+                    before()
+                    after()
+
+            self._next_timeline = (FreeTimeline(self.tempo) if timeline is None else timeline, then)
 
     def stop(self) -> None:
         """Ask `run` to finish: what was handed over plays out, nothing new is sent."""
@@ -126,6 +156,14 @@ class Conductor:
                 self._call(output, "close")
                 self._relay(output)
 
+    def _each_at(self, method: str, when: float, *args: object) -> None:
+        """Call `method(*args, time)` on each output, the time moved earlier by its nudge."""
+        for output in list(self.outputs):
+            if not self._call(output, method, *args, when - output.nudge):
+                self.outputs.remove(output)
+                self._call(output, "close")
+                self._relay(output)
+
     def _call(self, output: Output, method: str, *args: object) -> bool:
         """Call one output; one that raises is reported in a line and left out, never the others."""
         try:
@@ -137,39 +175,138 @@ class Conductor:
         return True
 
     def _play(self) -> None:
-        self.origin = self.clock.now() + self.lookahead + START_DELAY
+        if self.timeline.followed:
+            self.follow_tempo(self.timeline.bpm())
         upcoming = iter(self.phrases)
         phrase = next(upcoming, None)
-        end = self.origin
+        origin = self._begin(0.0 if phrase is None else phrase.beats)
+        if origin is None:
+            return
+        self.origin = origin
+        end: float | None = self.origin
         while phrase is not None:
-            start = self._at(phrase.start_beat)
-            self.next_start = start
-            if not self._wait_until(start - self.lookahead):
+            if not self._switch_timeline(phrase):
                 return
+            start = self._reach(phrase.start_beat, self.lookahead)
+            if start is None:
+                return
+            self.next_start = start
             self._apply_output_changes()
-            self._each("phrase", phrase, start)
-            notes = self._timed_notes(phrase)
-            end = self._at(phrase.start_beat + phrase.beats)
+            self._each_at("phrase", start, phrase)
             following = next(upcoming, None) if self.compose_ahead is None else phrase
-            for note in notes:
-                if not self._wait_until(note.due - self.lookahead):
-                    return
-                self.timing.add(note.due - self.clock.now())
-                revised = self._revised(note)
-                if revised is not None:
-                    self._each("note", revised)
+            if not self._hand_over(phrase):
+                return
             self.phrases_played += 1
             self._relay_messages()
+            end_beat = phrase.start_beat + phrase.beats
             if self.compose_ahead is None:
                 phrase = following
+                end = self.timeline.at(end_beat)
                 continue
             # Compose the next phrase as late as is safe, so that a command typed meanwhile lands
             # on it: the next boundary more than the lookahead (and this margin) away.
-            if not self._wait_until(end - self.lookahead - self.compose_ahead):
+            end = self._reach(end_beat, self.lookahead + self.compose_ahead)
+            if end is None:
                 return
+            if self.timeline.followed:
+                self.follow_tempo(self.timeline.bpm())
             phrase = next(upcoming, None)
-        self._each("end", end)
-        self.clock.sleep_until(end + RING_OUT, self._stop)
+        if end is not None:
+            self._each_at("end", end)
+            self.clock.sleep_until(end + RING_OUT, self._stop)
+
+    def _begin(self, phrase_beats: float) -> float | None:
+        """Beat 0's clock time: after the lookahead and a little more; followed, at the source's
+        next quantum boundary from then, once it plays (None if stopped while waiting)."""
+        told = False
+        while True:
+            origin = self.timeline.start(self.clock.now() + self.lookahead + START_DELAY, phrase_beats)
+            if origin is not None:
+                return origin
+            if not told:
+                log.warning("waiting for %s to play", self.timeline.name)
+                told = True
+            if not self._wait_until(self.clock.now() + POLL):
+                return None
+
+    def _switch_timeline(self, phrase: Phrase) -> bool:
+        """A timeline asked for with `follow` takes over at this phrase (False if stopped)."""
+        with self._changes_lock:
+            change, self._next_timeline = self._next_timeline, None
+        if change is None:
+            return True
+        timeline, then = change
+        beat = phrase.start_beat
+        when = self.timeline.at(beat)
+        earliest = self.clock.now() + self.lookahead + START_DELAY if when is None else when
+        self.timeline, self.held = timeline, False
+        while timeline.start(earliest, phrase.beats, beat) is None:  # a source not playing yet
+            if not self._wait_until(self.clock.now() + POLL):
+                return False
+            earliest = self.clock.now() + self.lookahead + START_DELAY
+        then()
+        log.warning("the beats follow %s from phrase %d", timeline.name, phrase.index + 1)
+        return True
+
+    def _hand_over(self, phrase: Phrase) -> bool:
+        """The phrase's notes, each a lookahead ahead of its due time (False if stopped)."""
+        if not self.timeline.followed:
+            for note in self._timed_notes(phrase):
+                if not self._wait_until(note.due - self.lookahead):
+                    return False
+                self._send(note)
+            return True
+        for event in sorted(phrase.events(with_silent=self.mix is not None), key=lambda e: e.start):
+            due = self._reach(event.start, self.lookahead)
+            if due is None:
+                return False
+            if due < self.clock.now() - self.lookahead:  # left behind by a jump or a resume
+                self.timing.dropped += 1
+                continue
+            off = self.timeline.at(event.start + event.duration)
+            self._send(TimedNote(event, due, (due + event.duration * 60.0 / self.timeline.bpm())
+                                 if off is None else off - due))
+        return True
+
+    def _send(self, note: TimedNote) -> None:
+        self.timing.add(note.due - self.clock.now())
+        revised = self._revised(note)
+        if revised is None:
+            return
+        for output in list(self.outputs):
+            nudged = revised if not output.nudge else TimedNote(
+                revised.event, revised.due - output.nudge, revised.duration)
+            if not self._call(output, "note", nudged):
+                self.outputs.remove(output)
+                self._call(output, "close")
+                self._relay(output)
+
+    def _reach(self, beat: float, ahead: float) -> float | None:
+        """Wait until `ahead` seconds before `beat`; its clock time (None if stopped first).
+        A followed timeline is asked again every POLL: its tempo may change, or its source stop."""
+        if not self.timeline.followed:
+            when = self.timeline.at(beat)
+            assert when is not None
+            return when if self._wait_until(when - ahead) else None
+        while True:
+            when = self.timeline.at(beat)
+            self._hold(when is None)
+            if when is not None and self.clock.now() >= when - ahead:
+                return when
+            wake = self.clock.now() + POLL if when is None else when - ahead
+            if not self._wait_until(min(wake, self.clock.now() + POLL)):
+                return None
+
+    def _hold(self, held: bool) -> None:
+        """The source stopped (or played again): outputs fall silent at once, what was handed over
+        for the lookahead ahead included (a drum machine stopped: so does ensemble)."""
+        if held == self.held:
+            return
+        self.held = held
+        if held:
+            self._each_at("hold", self.clock.now())
+        name = self.timeline.name
+        log.warning("%s", f"{name} stopped: holding" if held else f"{name} plays again: going on")
 
     def _apply_output_changes(self) -> None:
         with self._changes_lock:
@@ -204,7 +341,7 @@ class Conductor:
         if mix is self._seen_mix:  # the session publishes a new one each phrase, most often equal
             return
         if self._seen_mix is not None and mix != self._seen_mix:
-            self._each("remix", mix, self.clock.now() + self.lookahead)
+            self._each_at("remix", self.clock.now() + self.lookahead, mix)
         self._seen_mix = mix
 
     def _revised(self, note: TimedNote) -> TimedNote | None:
@@ -216,7 +353,9 @@ class Conductor:
         return note if event is note.event else TimedNote(event, note.due, note.duration)
 
     def _at(self, beat: float) -> float:
-        return self.origin + self.tempo.seconds(beat)
+        when = self.timeline.at(beat)
+        assert when is not None  # a free timeline always knows
+        return when
 
     def _timed_notes(self, phrase: Phrase) -> list[TimedNote]:
         notes = []
@@ -226,10 +365,10 @@ class Conductor:
         return sorted(notes, key=lambda note: note.due)
 
     def _relay_messages(self) -> None:
-        for output in self.outputs:
+        for output in [*self.outputs, *self.inputs]:
             self._relay(output)
 
     @staticmethod
-    def _relay(output: Output) -> None:
+    def _relay(output: Tells) -> None:
         for message in output.drain_messages():
             log.warning("%s", message)

@@ -86,15 +86,20 @@ class CommandCompleter(Completer):
     def _candidates(self, done: list[str], current: str) -> list[tuple[str, str]]:
         if not done:
             return [(name, declared.help) for name, declared in cmd.COMMANDS.items()
-                    if declared.where & cmd.Where.REPL]
+                    if declared.where & cmd.Where.REPL and " " not in name]
+        if " ".join(done[:2]) in cmd.COMMANDS:  # `seed midi ...`: a command of two words
+            done = [" ".join(done[:2]), *done[2:]]
         declared = cmd.COMMANDS.get(done[0])
-        if declared is None or not declared.args:
+        if declared is None:
             return []
+        # after `seed `: `midi` as well as what `seed` itself takes
+        second = [(name.split()[1], other.help) for name, other in cmd.COMMANDS.items()
+                  if len(done) == 1 and name.startswith(f"{done[0]} ")]
         position = len(done) - 1
         args = declared.args
-        if position >= len(args) and not args[-1].kind.variadic:
-            return []
-        return args[min(position, len(args) - 1)].kind.complete(current, self.context())
+        if not args or (position >= len(args) and not args[-1].kind.variadic):
+            return second
+        return second + args[min(position, len(args) - 1)].kind.complete(current, self.context())
 
 
 def tab_completes_a_unique_prefix() -> KeyBindings:

@@ -71,6 +71,28 @@ def is_sound_level(command: cmd.Command) -> bool:
     return isinstance(command, cmd.Set) and all(key in VOICING for key in command.changes)
 
 
+class OutsideTempo(Protocol):
+    name: str
+
+    def set_tempo(self, bpm: float) -> None:
+        """Change it (UserError when it cannot be changed from here)."""
+        ...
+
+
+class KeyboardSeed(Protocol):
+    """A MIDI input that captures melodies (midi/keyboard.py): what `seed midi` asks of it."""
+
+    def capture(self, steps: int, step_seconds: float, beat_seconds: float, rhythm: bool) -> None: ...
+
+    def follow(self, steps: int, step_seconds: float, beat_seconds: float, rhythm: bool) -> None: ...
+
+    def off(self) -> None: ...
+
+    def take(self) -> Melody | None: ...
+
+    def status(self) -> str: ...
+
+
 class Session:
     """`ear` makes the ear when an agent first listens (it needs the Glicol engine); without
     one, `reward=listen` is refused. `strict` (rehearsals) raises on a failing command instead
@@ -82,6 +104,10 @@ class Session:
         self.chain = Chain(DEFAULT_SEED_MELODY, seed=seed, hear=self._hear, can_listen=self._make_ear,
                            hear_timing=self._hear_timing)
         self.tempo = TempoMap(DEFAULT_TEMPO)
+        # A tempo that comes from outside (Link, a MIDI clock): `tempo` commands are passed to it,
+        # or refused by it, and each phrase is composed at its tempo (see take_tempo).
+        self.outside_tempo: OutsideTempo | None = None
+        self.keyboard: KeyboardSeed | None = None  # `--midi-in`: what `seed midi` listens to
         self.step_beats = DEFAULT_STEP
         self.beat = 0.0  # where the next phrase starts
         self.phrase_index = 0
@@ -165,6 +191,10 @@ class Session:
     def _compose(self) -> Phrase:
         with self._lock:
             pending, self._pending = self._pending, []
+        played = self.keyboard.take() if self.keyboard is not None else None
+        if played is not None:  # journaled as the `seed` it is: a replay needs no keyboard
+            log.warning("seed from the MIDI input: %s", played)
+            pending.append((cmd.Seed(played), "the MIDI input"))
         for command, where in pending:
             try:
                 self.apply(command)
@@ -173,8 +203,9 @@ class Session:
                     raise UserError(f"{where}: {error}" if where else str(error)) from None
                 log.warning("%s: %s", where or command, error)
                 continue
-            for observer in self._observers:
-                observer.applied(self.phrase_index, self.beat, command)
+            if command.where & cmd.Where.JOURNAL:  # `seed midi` is kept as what it captured
+                for observer in self._observers:
+                    observer.applied(self.phrase_index, self.beat, command)
         self._hear_steps_as_played()
         attempts = self.chain.step()
         melody = self.chain.melody
@@ -248,7 +279,33 @@ class Session:
 
     @handles(cmd.Tempo)
     def _tempo(self, command: cmd.Tempo) -> None:
+        if self.outside_tempo is not None:
+            self.outside_tempo.set_tempo(command.bpm)  # every Link peer's; a MIDI clock refuses
         self.tempo.set_tempo(self.beat, command.bpm)
+
+    @handles(cmd.SeedMidi)
+    def _seed_midi(self, command: cmd.SeedMidi) -> None:
+        self.listen_for_seed(command)
+
+    def listen_for_seed(self, command: cmd.SeedMidi) -> str:
+        """Arm (or stop) the keyboard for `seed midi`: N steps, or every phrase the length of
+        the seed. Thread-safe (the keyboard is): the REPL arms it at once. Its status, in a line."""
+        keyboard = self.keyboard
+        if keyboard is None:
+            raise UserError("seed midi needs a MIDI input: a live performance with --midi-in [PORT]")
+        if command.what == "off":
+            keyboard.off()
+            return keyboard.status()
+        bpm = self.tempo.bpm
+        steps = len(self.chain.melody.notes) if command.what == "follow" else int(command.what)
+        request = (steps, self.step_beats * 60.0 / bpm, 60.0 / bpm, self.chain.rhythmic)
+        (keyboard.follow if command.what == "follow" else keyboard.capture)(*request)
+        return keyboard.status()
+
+    def take_tempo(self, bpm: float) -> None:
+        """The tempo followed from outside, for the next phrase (before it is composed; commands
+        that land on it come after, so that a `tempo` typed meanwhile has the last word)."""
+        self.tempo.set_tempo(self.beat, bpm)
 
     @handles(cmd.Step)
     def _step(self, command: cmd.Step) -> None:

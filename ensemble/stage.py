@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ensemble import commands as cmd
 from ensemble.clock import Clock
@@ -28,6 +28,10 @@ from ensemble.performance.sources import typed_source
 from ensemble.report import sparkline
 from ensemble.session import RECENT, Ear, is_performance_command, is_sound_level
 from ensemble.snapshot import Snapshot
+from ensemble.sync.follow import Follow
+
+if TYPE_CHECKING:
+    from ensemble.midi.keyboard import Keyboard
 
 log = logging.getLogger(__name__)
 handles: Handlers[Stage] = Handlers()  # one handler per REPL-only command, answered at once
@@ -37,11 +41,12 @@ class Stage:
     def __init__(self, outputs: list[Output], clock: Clock, seed: int = 0,
                  lookahead: float = DEFAULT_LOOKAHEAD,
                  make_output: Callable[[str], Output] = destinations.make_output,
-                 ear: Callable[[], Ear] | None = None, when_open: Callable[[], None] = lambda: None) -> None:
+                 ear: Callable[[], Ear] | None = None, when_open: Callable[[], None] = lambda: None,
+                 follow: Follow | None = None, keyboard: Keyboard | None = None) -> None:
         options: dict[str, Any] = {} if ear is None else {"ear": ear}
         # On stage nothing ends the performance but the performer: not even having no output.
         self.runner = Runner(typed_source(seed), outputs, clock, lookahead, when_open=when_open,
-                             require_output=False, **options)
+                             require_output=False, follow=follow, keyboard=keyboard, **options)
         self.session = self.runner.session
         self.conductor = self.runner.conductor
         self.clock = clock
@@ -101,6 +106,15 @@ class Stage:
             refusal = output.room_for(agents)
             if refusal:
                 raise UserError(f"{command}: refused, {output.name} would drop out: {refusal}")
+
+    @handles(cmd.Link)
+    def _link(self, command: cmd.Link) -> str:
+        return self.runner.link(command.on)
+
+    @handles(cmd.SeedMidi)
+    def _seed_midi(self, command: cmd.SeedMidi) -> str:
+        """Listening starts now, not at the boundary: the performer may play at once."""
+        return f"{command}: {self.session.listen_for_seed(command)}"
 
     @handles(cmd.Quit)
     def _quit(self, command: cmd.Quit) -> str:
@@ -205,7 +219,11 @@ class Stage:
     def toolbar(self) -> str:
         """One line: tempo and phrase, then every agent: recent accuracy, epsilon, exact or not."""
         snapshot = self.snapshot
-        parts = [f"{snapshot.tempo:g} bpm", f"phrase {self.conductor.phrases_played}"]
+        follow = self.runner.follow
+        tempo = f"{snapshot.tempo:g} bpm" if follow is None else follow.beats.label()
+        parts = [tempo, f"phrase {self.conductor.phrases_played}"]
+        if self.runner.keyboard is not None:
+            parts.append(f"keys: {self.runner.keyboard.status()}")
         if self.runner.recorder.writer is not None:
             parts.append("REC")
         if snapshot.pending:

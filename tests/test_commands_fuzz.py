@@ -19,6 +19,7 @@ from ensemble.commands.kinds import (
     FilePath,
     Notes,
     Number,
+    NumberOr,
     Settings,
     Switch,
 )
@@ -183,6 +184,8 @@ def values_of(kind) -> st.SearchStrategy:
         if kind.whole:
             return st.integers(int(kind.low), int(kind.high))
         return st.floats(kind.low, kind.high, allow_nan=False)
+    if isinstance(kind, NumberOr):
+        return st.one_of(values_of(kind.number), st.sampled_from(kind.words))
     if isinstance(kind, Choice):
         return st.sampled_from(kind.options)
     if isinstance(kind, Switch):

@@ -158,3 +158,61 @@ def test_stop_ends_the_performance_early():
     recorder.phrase = phrase_then_stop
     conductor.run()
     assert conductor.phrases_played == 2 and recorder.closed
+
+
+def test_a_nudged_output_is_given_its_times_earlier_by_its_latency():
+    clock = VirtualClock(start=100.0)
+    plain, nudged = Recorder(clock), Recorder(clock)
+    nudged.nudge = 0.02
+    _conduct(outputs=[plain, nudged])
+    for kind in ("phrase", "note"):
+        times = [[entry[2] for entry in output.log if entry[0] == kind] for output in (plain, nudged)]
+        assert times[1] == pytest.approx([due - 0.02 for due in times[0]])
+    handed = [[entry[3] for entry in output.log] for output in (plain, nudged)]
+    assert handed[0] == handed[1]  # handed over together: only the time stamps move
+
+
+class Beats:
+    """A beat source on the virtual clock: 60 bpm (a beat a second) until `faster`, then 120;
+    stopped (its beat held) between `stop` and `go`."""
+
+    name = "the test's beats"
+
+    def __init__(self, clock, faster, stop, go):
+        self.clock, self.faster, self.stop, self.go = clock, faster, stop, go
+
+    def reading(self):
+        from ensemble.sync.timeline import Reading
+
+        now = self.clock.now()
+        moving = now - max(0.0, min(now, self.go) - self.stop)  # seconds the beats have moved for
+        beat = moving if moving <= self.faster else self.faster + 2 * (moving - self.faster)
+        return Reading(now, beat, 60.0 if moving <= self.faster else 120.0, not self.stop <= now < self.go)
+
+    def align(self, quantum):
+        pass
+
+
+def test_a_followed_timeline_places_the_notes_follows_the_tempo_and_holds_while_stopped():
+    from ensemble.sync.timeline import FollowedTimeline
+
+    clock = VirtualClock(start=0.5)
+    session = Session(seed=0)
+    script = "step 0.5\nseed C4 E4 G4 C5\nspawn 1\nwait 6\n"  # phrases of 2 beats, a note a step
+    phrases = script_source(parse_script(script), 0, "test").play(session)
+    beats = Beats(clock, faster=4.0, stop=7.05, go=9.0)
+    recorder = Recorder(clock)
+    told = []
+    conductor = Conductor(phrases, session.tempo, [recorder], clock, lookahead=0.1,
+                          timeline=FollowedTimeline(beats, quantum=2.0), follow_tempo=told.append)
+    with captured() as messages:
+        conductor.run()
+    starts = [entry[2] for entry in recorder.log if entry[0] == "phrase"]
+    # beat 0 on the first quantum boundary (2 source beats) after 0.5 + 0.1 + 0.1 s: 2.0 s; 60 bpm
+    # to 4 s, then 120; held from 7.05 s (the source's beat 10.1) to 9.0 s, then on from there
+    assert starts == pytest.approx([2.0, 4.0, 5.0, 6.0, 7.0, 9.95])
+    dues = [entry[2] for entry in recorder.log if entry[0] == "note" and entry[2] >= 7.0]
+    assert dues[:5] == pytest.approx([7.0, 9.2, 9.45, 9.7, 9.95])  # the held phrase's rest after 9 s
+    assert told[:2] == [60.0, 60.0] and told[-1] == 120.0  # each phrase composed at the source's tempo
+    assert "the test's beats stopped: holding" in messages
+    assert "the test's beats plays again: going on" in messages

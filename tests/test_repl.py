@@ -107,6 +107,8 @@ def test_the_completer_knows_agents_keys_values_and_voices():
     assert words("mute ") == ["a0", "a1", "all"]
     assert words("solo ") == ["a0", "a1"]
     assert words("follow a1 ") == ["a0", "a1", "seed"]
+    assert words("se") == ["seed", "set"] and words("seed ") == ["midi"]  # `seed midi`: two words
+    assert words("seed midi ")[:2] == ["follow", "off"] and words("link ") == ["on", "off"]
     assert "alpha=" in words("set a0 ") and "epsilon_decay=" in words("set a0 eps")
     assert words("set a0 reward=") == ["reward=exact", "reward=near", "reward=pitchclass", "reward=listen"]
     assert "palette=major:" in words("set all palette=")

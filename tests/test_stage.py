@@ -153,3 +153,20 @@ def test_load_plays_a_scripts_commands_into_the_performance_with_its_waits(tmp_p
     (tmp_path / "bad.ens").write_text("spawn 1\nstatus\n")
     reply = stage.type(f"load {tmp_path / 'bad.ens'}")
     assert reply.endswith("bad.ens:2: 'status' is for the REPL; scripts cannot use it")
+
+
+def test_seed_midi_without_a_midi_input_says_how_to_get_one():
+    stage = Stage([], VirtualClock())
+    needs = "seed midi needs a MIDI input: a live performance with --midi-in [PORT]"
+    assert stage.type("seed midi 8") == needs
+    assert stage.type("seed midi") == "usage: seed midi N|follow|off"
+
+
+def test_link_on_without_the_extra_is_one_line_saying_how_to_install_it(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "aalink", None)  # `import aalink` raises ImportError
+    stage = Stage([], VirtualClock())
+    install = "Ableton Link needs the optional extra: pip install 'ensemble[link]' (aalink, GPL)"
+    assert stage.type("link on") == install
+    assert stage.type("link off") == "Link is off already"

@@ -6,12 +6,14 @@ from ensemble.commands.catalogue import (
     Forget,
     Help,
     Kill,
+    Link,
     Load,
     Mute,
     Out,
     Quit,
     Record,
     Seed,
+    SeedMidi,
     Set,
     Solo,
     Spawn,
@@ -26,7 +28,7 @@ from ensemble.commands.catalogue import (
 from ensemble.commands.language import COMMANDS, PERFORMANCE, Command, Context, Where, parse_command
 
 __all__ = [
-    "COMMANDS", "PERFORMANCE", "Command", "Context", "Follow", "Forget", "Help", "Kill", "Load", "Mute",
-    "Out", "Quit", "Record", "Seed", "Set", "Solo", "Spawn", "Status", "Step", "Tempo", "Train", "Unmute",
-    "Voice", "Wait", "Where", "parse_command",
+    "COMMANDS", "PERFORMANCE", "Command", "Context", "Follow", "Forget", "Help", "Kill", "Link", "Load",
+    "Mute", "Out", "Quit", "Record", "Seed", "SeedMidi", "Set", "Solo", "Spawn", "Status", "Step", "Tempo",
+    "Train", "Unmute", "Voice", "Wait", "Where", "parse_command",
 ]

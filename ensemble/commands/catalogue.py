@@ -16,6 +16,7 @@ from ensemble.commands.kinds import (
     FilePath,
     Notes,
     Number,
+    NumberOr,
     Settings,
     Switch,
 )
@@ -29,6 +30,7 @@ MIN_STEP, MAX_STEP = 1 / 16, 16.0  # beats; the shortest step must outlast two e
 MAX_SPAWN = 64
 MAX_WAIT = 100_000
 MAX_TRAIN = 1000
+MAX_CAPTURE = 64  # steps a keyboard capture may take
 
 AGENT = AgentRef()
 AGENT_OR_ALL = AgentRef(everyone=True, metavar="AGENT|all")
@@ -38,6 +40,16 @@ AGENT_OR_ALL = AgentRef(everyone=True, metavar="AGENT|all")
 @dataclass(frozen=True)
 class Seed(Command):
     melody: Melody = arg(Notes())
+
+
+@command("the next N steps played on the MIDI input (--midi-in) become the seed; follow: every "
+         "phrase played, until off", where=Where.SCRIPT | Where.REPL, name="seed midi",
+         not_here="")
+@dataclass(frozen=True)
+class SeedMidi(Command):
+    """Not journaled: the journal keeps the `seed` it captured, which replays without a keyboard."""
+
+    what: int | str = arg(NumberOr(Number("N", True, 1, MAX_CAPTURE), ("follow", "off")))
 
 
 @command("add N agents at the end of the chain (a0, a1, ...)")
@@ -128,6 +140,13 @@ class Forget(Command):
 class Out(Command):
     action: str = arg(Choice(("add", "remove"), "add|remove"))
     spec: str = arg(Destination())
+
+
+@command("join (on) or leave (off) an Ableton Link session, from the next phrase; needs ensemble[link]",
+         where=Where.REPL)
+@dataclass(frozen=True)
+class Link(Command):
+    on: bool = arg(Switch())
 
 
 @command("record the journal of the performance (from its very start)", where=Where.REPL)

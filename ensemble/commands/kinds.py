@@ -129,6 +129,28 @@ class Choice(_Single):
 
 
 @dataclass(frozen=True)
+class NumberOr(_Single):
+    """A whole number in a range, or one of a few words (`8`, `follow`, `off`)."""
+
+    number: Number = Number()
+    words: tuple[str, ...] = ()
+    metavar: str = "N"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "metavar", "|".join((self.number.metavar, *self.words)))
+
+    def read(self, word: str) -> int | float | str:
+        if word in self.words:
+            return word
+        if not word.isdecimal():
+            raise UserError(f"'{printable(word)}' is not {self.metavar}")
+        return self.number.read(word)
+
+    def complete(self, word: str, context: Context) -> list[tuple[str, str]]:
+        return _offer(word, [(option, "") for option in self.words]) + self.number.complete(word, context)
+
+
+@dataclass(frozen=True)
 class Switch(_Single):
     """on | off, as a bool."""
 
@@ -163,8 +185,14 @@ class FilePath(_Single):
 
 @dataclass(frozen=True)
 class CommandName(_Single):
+    """A command's name: the rest of the line, since a few are two words (`seed midi`)."""
+
     metavar: str = "COMMAND"
     names: Callable[[], list[str]] = list
+    variadic = True
+
+    def parse(self, words: list[str]) -> str:
+        return self.read(" ".join(words))
 
     def read(self, word: str) -> str:
         if word not in self.names():

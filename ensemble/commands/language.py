@@ -119,11 +119,13 @@ H = TypeVar("H")  # whoever handles: the session, the stage
 R = TypeVar("R")
 
 
-def command(help: str, where: Where = PERFORMANCE, not_here: str = "") -> Callable[[C], C]:
-    """Declare a command: the class's name in lower case is what is typed."""
+def command(help: str, where: Where = PERFORMANCE, not_here: str = "",
+            name: str | None = None) -> Callable[[C], C]:
+    """Declare a command: the class's name in lower case is what is typed, unless `name` says
+    otherwise (two words, `seed midi`: a command of its own beside `seed`)."""
 
     def declare(cls: C) -> C:
-        cls.name = cls.__name__.lower()
+        cls.name = name or cls.__name__.lower()
         cls.help, cls.where, cls.not_here = help, where, not_here
         cls.args = tuple(_arg(f) for f in fields(cls))  # type: ignore[arg-type]
         COMMANDS[cls.name] = cls
@@ -178,6 +180,8 @@ def parse_command(line: str, where: Where = Where.REPL) -> Command | None:
     if not text:
         return None
     word, *words = text.split()
+    if words and f"{word} {words[0]}".lower() in COMMANDS:
+        word, words = f"{word} {words[0]}", words[1:]
     declared = COMMANDS.get(word.lower())
     if declared is None:
         raise UserError(f"unknown command '{printable(word)}'{hint(word.lower(), COMMANDS, 'commands')}")

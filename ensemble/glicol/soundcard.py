@@ -150,6 +150,9 @@ class GlicolAudioOutput(Output):
     def end(self, at: float) -> None:
         self._inbox.append((None, at))
 
+    def hold(self, at: float) -> None:
+        self._inbox.append((None, at))  # silent from then; the next phrase is scheduled as ever
+
     def remix(self, mix: Mix, at: float) -> None:
         """Mutes, unmutes, amp and cutoff are heard at once: the phrase playing goes on revised
         (every agent has a chain, a muted one playing rests); a new voice from the agent's next

@@ -126,6 +126,10 @@ class MidiOutput(Output):
         self.sender.schedule(note.due + note.duration * ARTICULATION,
                              mido.Message("note_off", channel=channel, note=event.note))
 
+    def hold(self, at: float) -> None:
+        if self.sender is not None:
+            self.sender.silence()  # what was queued for the lookahead ahead is dropped, notes end
+
     def end(self, at: float) -> None:
         if self.clock_out and self.sender is not None:
             self.sender.schedule(at, mido.Message("stop"))

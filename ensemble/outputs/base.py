@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections import deque
-
 from ensemble.clock import Clock
 from ensemble.events import Phrase, TimedNote
+from ensemble.messages import Talks
 from ensemble.mix import Mix
 
 
-class Output:
+class Output(Talks):
     """A destination for what the ensemble plays.
 
     The conductor calls these from its own thread, `lookahead` seconds ahead of time. An
@@ -18,9 +17,9 @@ class Output:
     """
 
     name = "output"
-
-    def __init__(self) -> None:
-        self._messages: deque[str] = deque()
+    # Seconds this output sounds after the time it is given (a synth's or a device's latency):
+    # the conductor gives it times that much earlier, so that it is heard on the beat.
+    nudge = 0.0
 
     def open(self, clock: Clock) -> None:
         """Get ready to play on `clock`'s time line. May raise UserError when it cannot."""
@@ -36,6 +35,10 @@ class Output:
         sounds. Notes handed over from now on are revised already; an output that holds more
         (a phrase's program, a sounding note) revises it here."""
 
+    def hold(self, at: float) -> None:
+        """A followed beat source stopped: nothing already handed over may sound after `at`;
+        the music goes on with the next note handed over once the source plays again."""
+
     def end(self, at: float) -> None:
         """The performance ends at clock time `at`: nothing new starts after it."""
 
@@ -47,12 +50,3 @@ class Output:
         dropping out? None if it can (the default), else why not, in one line."""
         return None
 
-    def report(self, message: str) -> None:
-        """Queue a one-line message; safe from any thread, including an audio callback."""
-        self._messages.append(f"{self.name}: {message}")
-
-    def drain_messages(self) -> list[str]:
-        drained = []
-        while self._messages:
-            drained.append(self._messages.popleft())
-        return drained

@@ -10,14 +10,21 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ensemble.clock import Clock
 from ensemble.conductor import DEFAULT_LOOKAHEAD, Conductor
 from ensemble.errors import UserError
+from ensemble.messages import Tells
 from ensemble.outputs.base import Output
 from ensemble.performance.journal import JournalWriter, Recorder
 from ensemble.performance.sources import Source, default_ear
 from ensemble.session import Ear, Session
+from ensemble.sync.follow import Follow
+
+if TYPE_CHECKING:
+    from ensemble.midi.keyboard import Keyboard
+from ensemble.sync.timeline import FollowedTimeline
 
 log = logging.getLogger(__name__)
 STOP_WAIT = 5.0  # seconds to let the conductor close its outputs when stopping
@@ -30,16 +37,50 @@ class Runner:
     def __init__(self, source: Source, outputs: list[Output], clock: Clock,
                  lookahead: float = DEFAULT_LOOKAHEAD, ear: Callable[[], Ear] | None = default_ear,
                  when_open: Callable[[], None] = lambda: None, require_output: bool = True,
-                 live: bool = True) -> None:
+                 live: bool = True, follow: Follow | None = None, keyboard: Keyboard | None = None) -> None:
         self.source = source
         self.clock = clock
         self.session = Session(seed=source.seed, ear=ear)
         self.recorder = Recorder(self.session)  # from the start, so `record on` may come at any time
+        # Following Link or a MIDI clock: its beats place ours, its tempo is the session's.
+        self.follow = follow
+        timeline = None if follow is None else FollowedTimeline(follow.beats, follow.quantum)
+        if follow is not None:
+            self.session.outside_tempo = follow.beats
+        self.keyboard = keyboard  # `--midi-in`: `seed midi` listens to it
+        self.session.keyboard = keyboard
+        inputs: list[Tells] = [] if keyboard is None else [keyboard]
+        inputs += [] if follow is None else [follow.beats]
         self.conductor = Conductor(source.play(self.session), self.session.tempo, outputs, clock,
                                    lookahead=lookahead, when_open=when_open, require_output=require_output,
-                                   mix=(lambda: self.session.mix) if live else None)
+                                   mix=(lambda: self.session.mix) if live else None, timeline=timeline,
+                                   follow_tempo=self.session.take_tempo, inputs=inputs)
         self.finished = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def link(self, on: bool) -> str:
+        """Join a Link session (its tempo and quantum from the next phrase) or leave it."""
+        from ensemble.sync import follow as following
+        from ensemble.sync.link import LinkSession
+
+        current = self.follow
+        if current is not None and not isinstance(current.beats, LinkSession):
+            raise UserError(f"following {current.beats.name}: Link cannot set the tempo too")
+        if on == (current is not None):
+            return f"Link is on already ({current.beats.label()})" if current else "Link is off already"
+        if on:
+            joined = following.link(self.session.tempo.bpm, None, start_stop=False)
+            self._follow(joined)
+            self.conductor.follow(FollowedTimeline(joined.beats, joined.quantum))
+            return f"Link on: from the next phrase, on the session's quantum ({joined.beats.label()})"
+        assert current is not None
+        self._follow(None)
+        self.conductor.follow(None, then=current.close)  # closed once nothing reads it any more
+        return "Link off: ensemble's own tempo from the next phrase"
+
+    def _follow(self, follow: Follow | None) -> None:
+        self.follow = follow
+        self.session.outside_tempo = None if follow is None else follow.beats
 
     def run(self) -> None:
         """Play to the end (or until stopped) in this thread."""
@@ -48,6 +89,10 @@ class Runner:
         finally:
             self.finished.set()
             self.stop_recording()
+            if self.follow is not None:
+                self.follow.close()
+            if self.keyboard is not None:
+                self.keyboard.close()
 
     def start(self) -> None:
         """Play in a thread of the runner's own; `stop` ends it."""

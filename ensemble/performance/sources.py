@@ -16,6 +16,7 @@ from ensemble import commands as cmd
 from ensemble.errors import UserError
 from ensemble.events import Phrase
 from ensemble.learning.chain import Attempt
+from ensemble.melody import Melody
 from ensemble.performance.journal import BOM, Journal, checksum, read_journal
 from ensemble.performance.script import ScriptLine, load_script
 from ensemble.session import Ear, Session
@@ -106,8 +107,9 @@ def typed_source(seed: int) -> Source:
     return Source("the REPL", seed, None, play)
 
 
-def load_source(path: Path, seed: int | None) -> Source:
-    """A script, or a journal (which carries its own seed: asking for another is refused)."""
+def load_source(path: Path, seed: int | None, keyboard: bool = False) -> Source:
+    """A script, or a journal (which carries its own seed: asking for another is refused).
+    `keyboard`: a MIDI input will be there for `seed midi`."""
     if is_journal(path):
         journal = read_journal(path)
         if seed is not None and seed != journal.seed:
@@ -115,7 +117,7 @@ def load_source(path: Path, seed: int | None) -> Source:
                             f"seed (leave out --seed)")
         return journal_source(journal)
     source = script_source(load_script(path), seed or 0, str(path))
-    rehearse(source)  # a bad line fails now, as `file:line: message`, before anything plays
+    rehearse(source, keyboard=keyboard)  # a bad line fails now, as `file:line: message`
     return source
 
 
@@ -129,6 +131,24 @@ def is_journal(path: Path) -> bool:
         return False  # the script reader says what is wrong with the path
 
 
+class Unplayed:
+    """A keyboard nobody plays: what `seed midi` listens to in a rehearsal."""
+
+    def capture(self, steps: int, step_seconds: float, beat_seconds: float, rhythm: bool) -> None:
+        pass
+
+    follow = capture
+
+    def off(self) -> None:
+        pass
+
+    def take(self) -> Melody | None:
+        return None
+
+    def status(self) -> str:
+        return "not played (a rehearsal)"
+
+
 def default_ear() -> Ear:
     """The listening agents' ear: the Glicol engine, loaded only when an agent first listens."""
     from ensemble.listening.ear import Ear as GlicolEar
@@ -136,10 +156,13 @@ def default_ear() -> Ear:
     return GlicolEar()
 
 
-def rehearse(source: Source, ear: Callable[[], Ear] | None = default_ear) -> Session:
+def rehearse(source: Source, ear: Callable[[], Ear] | None = default_ear, keyboard: bool = False) -> Session:
     """Play a source through a silent session, as fast as learning goes: the first command that
-    fails raises `file:line: message`. Returns the session as it stood at the end."""
+    fails raises `file:line: message`. Returns the session as it stood at the end. `keyboard`:
+    `seed midi` is accepted (nobody plays in a rehearsal: the seed stays as written)."""
     session = Session(seed=source.seed, ear=ear, strict=True)
+    if keyboard:
+        session.keyboard = Unplayed()
     if source.phrases is None:
         raise UserError(f"{source.name} never ends: nothing to rehearse")
     for _ in source.play(session):

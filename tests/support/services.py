@@ -303,6 +303,14 @@ class Jack:
             return None
         return {line.split(":", 1)[0] for line in probe.stdout.splitlines() if ":" in line}
 
+    def wait_for_client(self, name: str, timeout: float = 20.0) -> None:
+        """Until a client called `name` has ports on this server (a process we started is up)."""
+        deadline = time.monotonic() + timeout
+        while name not in (self.clients() or set()):
+            if time.monotonic() > deadline:
+                raise StartupError(f"no JACK client '{name}' after {timeout:g} s")
+            time.sleep(0.05)
+
     # What this jackd (not realtime) logs when it misses a cycle: its driver woke up late, or a
     # client had not finished. Every client is then told of an underrun, and MIDI may be lost.
     _DRIVER_LATE = re.compile(r"JackTimedDriver::Process XRun = (\d+) usec")

@@ -1,0 +1,1 @@
+"""Where the beats fall: ensemble's own tempo, or one it follows (Ableton Link, a MIDI clock)."""
