@@ -21,6 +21,7 @@ that arrive while stopped (many drum machines keep sending clock) still update t
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import deque
@@ -32,12 +33,13 @@ from ensemble.midi.polled_input import PolledInput
 PPQN = 24
 CLOCK, START, CONTINUE, STOP = 0xF8, 0xFA, 0xFB, 0xFC
 MISSED = 1.6  # a pulse this many intervals after the last one: the ones between were lost, and counted
-MIN_FIT = 6  # pulses: a new fit (after a pause) replaces the held tempo once it has this many
+MIN_FIT = 12  # pulses: a new fit (after a pause or a change) replaces the held tempo once it has this many
 GAP = 0.25  # seconds: a pulse this much later than expected starts a new tempo fit (e.g. after a pause)
-# A tempo change: this many pulses in a row off the line through the ones before, all on one
-# side, by more than CHANGE_OFF (or 15% of a pulse interval, if more): more than a JACK cycle's
-# stamping and a sender's jitter put there. The fit starts again from them, so a change is
-# followed within a quarter beat (MIN_FIT pulses) instead of the window's whole beat.
+# A tempo change: this many pulses in a row off the line through the ones before, on one side,
+# each further off than the last (a tempo change drifts away; jitter and a JACK cycle's stamping
+# scatter), the last by more than CHANGE_OFF, three times the line's own scatter and 15% of a
+# pulse interval. The fit starts again from them, so a change is followed within MIN_FIT pulses
+# (half a beat) instead of the window's whole beat.
 CHANGE = 3
 CHANGE_OFF = 0.003
 
@@ -148,8 +150,8 @@ class ClockFollower:
             self.pulses += 1
         if self._beat_serial is not None:
             self.last_beat_time = self._fitted_time(self._beat_serial)
-        line = self._line()
-        self.last_counted_time = (when if line is None or len(self._fit) < MIN_FIT
+        line = self._line()  # through a few pulses already, it scatters less than the last one alone
+        self.last_counted_time = (when if line is None or len(self._fit) < CHANGE
                                   else line[0] * self._serial + line[1])
 
     # estimation ---------------------------------------------------------------------------
@@ -157,12 +159,16 @@ class ClockFollower:
         if len(self._fit) < max(MIN_FIT, self.window // 2) + CHANGE:  # a line to be off: not a new fit's
             return
         points = list(self._fit)
-        line = _line(points[:-CHANGE])
+        before = points[:-CHANGE]
+        line = _line(before)
         assert line is not None
         slope, intercept = line
+        spread = sum((when - (slope * serial + intercept)) ** 2 for serial, when in before)
+        scatter = (spread / len(before)) ** 0.5
         off = [when - (slope * serial + intercept) for serial, when in points[-CHANGE:]]
-        limit = max(CHANGE_OFF, 0.15 * slope)
-        if all(gap > limit for gap in off) or all(gap < -limit for gap in off):
+        drifting = all(abs(later) > abs(earlier) for earlier, later in itertools.pairwise(off))
+        one_side = all(gap > 0 for gap in off) or all(gap < 0 for gap in off)
+        if one_side and drifting and abs(off[-1]) > max(CHANGE_OFF, 3 * scatter, 0.15 * slope):
             self._fit.clear()
             self._fit.extend(points[-CHANGE:])
 

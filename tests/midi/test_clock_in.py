@@ -65,8 +65,8 @@ def test_jump_to_133_settles_within_two_beats() -> None:
     estimates = feed(follower, fast)
     settled = next(index for index, bpm in enumerate(estimates)
                    if all(abs(later - 133) < 0.5 for later in estimates[index:]))  # fmt: skip
-    # the target is two beats; pulses off the line start the fit again, within a quarter beat
-    assert settled <= PPQN // 4, f"settled after {settled / PPQN:.2f} beats"
+    # the target is two beats; pulses drifting off the line start the fit again: within half a beat
+    assert settled <= PPQN // 2, f"settled after {settled / PPQN:.2f} beats"
     assert follower.bpm == pytest.approx(133, abs=1e-6)
     assert follower.beats == 8
 

@@ -91,7 +91,7 @@ def test_note_ons_land_on_the_incoming_beats_through_a_tempo_change_a_stop_and_a
     # each note-on as it arrived against the nearest beat as it was sent, and every one on an even
     # beat (a phrase is two beats; beat 0 of the follower falls on one of the clock's quanta); the
     # one on the pulse the Stop replaced has no pulse to be measured against
-    ons = [at for at in ons if not stopped[0] <= at <= stopped[0] + 2 * near]
+    ons = [at for at in ons if not stopped[0] - near <= at <= stopped[0] + 2 * near]  # nudged: early
     nearest = [min(range(len(beats)), key=lambda index, at=at: abs(beats[index] - at)) for at in ons]
     errors = [abs(at - beats[index]) for at, index in zip(ons, nearest, strict=True)]
     print("note-on - its beat (ms):", [round(error * 1000, 2) for error in errors])
