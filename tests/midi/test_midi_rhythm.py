@@ -117,15 +117,23 @@ def _pairs(synth):
     return sorted(pairs, key=lambda pair: pair[2])
 
 
+def _late_allowed(jack, log_from):
+    """ON_TIME, and a period for each cycle JACK logged as missed since `log_from` (over-counted:
+    a line per client), since a message may then cross it late: on a quiet run, ON_TIME alone."""
+    return ON_TIME + jack.xruns_since(log_from) * jack.period / jack.rate
+
+
 def test_each_note_starts_and_ends_at_its_own_length(jack_midi):
+    log_from = jack_midi.log_position()
     conductor, synth, handed = _perform(PHRASES, MidiOutput("synth", "jack"))
+    on_time = _late_allowed(jack_midi, log_from)
     assert sorted(note.duration for note in handed) == pytest.approx(
         sorted((off - on) / ARTICULATION * BEAT for _, _, on, off in NOTES))
     pairs = _pairs(synth)
     assert [(c, n) for c, n, _, _ in pairs] == [(c, n) for c, n, _, _ in NOTES]
     for (_, _, on, off), (_, _, on_beat, off_beat) in zip(pairs, NOTES, strict=True):
-        assert abs(on - (conductor.origin + on_beat * BEAT)) < ON_TIME
-        assert abs(off - (conductor.origin + off_beat * BEAT)) < ON_TIME
+        assert abs(on - (conductor.origin + on_beat * BEAT)) < on_time
+        assert abs(off - (conductor.origin + off_beat * BEAT)) < on_time
     # The cut D4 is over before the second phrase starts; the A4 that ends the first is struck anew.
     boundary = conductor.origin + 4 * BEAT
     d4 = next(pair for pair in pairs if pair[:2] == (1, 62))
@@ -175,8 +183,9 @@ def test_the_midi_clock_keeps_to_the_beat_across_phrases_of_odd_sixteenths(jack_
     arrivals = [at for at, m in synth.received if m.type == "clock"]
     # Each pulse on the performance's grid of 1/24 beat, at most one on each point of it.
     grid = [round((at - conductor.origin) / pulse) for at in arrivals]
+    on_time = _late_allowed(jack_midi, log_from)
     for at, k in zip(arrivals, grid, strict=True):
-        assert abs(at - (conductor.origin + k * pulse)) < ON_TIME
+        assert abs(at - (conductor.origin + k * pulse)) < on_time
     assert len(set(grid)) == len(grid)
     lost = min(jack_midi.xruns_since(log_from), 2)  # a missed cycle may drop an event
     assert 4 * 25.5 - lost <= len(arrivals) <= 4 * 25.5

@@ -25,11 +25,16 @@ def main() -> None:
     runner = Runner(script_source(parse_script(SCRIPT), 0, "band test"), [listener], RealtimeClock(),
                     lookahead=0.1, follow=follow.link(120.0, 2.0, start_stop=True))
     runner.start()
+    ours = runner.follow.beats if runner.follow is not None else None
     times = {}
     for event, playing, after in (("play", True, 1.5), ("stop", False, 3.0), ("again", True, 1.5)):
         time.sleep(after)
         times[event] = time.monotonic()
         band.playing = playing
+        deadline = time.monotonic() + 1.0  # when our peer heard it: Link's own time is not ours to test
+        while ours is not None and ours.reading().playing != playing and time.monotonic() < deadline:
+            time.sleep(0.002)
+        times[f"{event} heard"] = time.monotonic()
     time.sleep(2.0)
     runner.stop()
     band.close()
