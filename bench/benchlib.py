@@ -20,6 +20,22 @@ def median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 
 
+def spread(values: Sequence[float]) -> list[str]:
+    """p50, p99 and max, in the values' unit, as a table shows them."""
+    if not values:
+        return ["n/a"] * 3
+    ordered = sorted(values)
+    return [f"{_percentile(ordered, 50):.2f}", f"{_percentile(ordered, 99):.2f}", f"{ordered[-1]:.2f}"]
+
+
+def _percentile(ordered: Sequence[float], percent: float) -> float:
+    """Linear interpolation between the two nearest ranks (numpy's default)."""
+    position = (len(ordered) - 1) * percent / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """First column left-aligned (labels), the rest right-aligned (figures)."""
     widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 import rtmidi
-from benchlib import print_table, verdict
+from benchlib import print_table, spread, verdict
 from stamped_midi import StampedInput, failed_cycles, note_ons, quiet_check
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -287,11 +287,6 @@ def tempo_settles(arrived: dict[int, float], beats: int) -> list[str]:
         settled.append("n/a" if first is None else f"{(first - start) / PPQN:.2f}")
     return settled
 
-
-def spread(values: list[float]) -> list[str]:
-    if not values:
-        return ["n/a"] * 3
-    return [f"{np.percentile(values, 50):.2f}", f"{np.percentile(values, 99):.2f}", f"{max(values):.2f}"]
 
 
 def main() -> None:

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from benchlib import print_table, verdict
+from benchlib import print_table, spread, verdict
 from stamped_midi import StampedInput, failed_cycles, note_ons, quiet_check
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -187,11 +187,6 @@ def tempi_heard(onsets: list[float]) -> list[float]:
         run.append(gap)
     return heard
 
-
-def spread(values: list[float]) -> list[str]:
-    if not values:
-        return ["n/a"] * 3
-    return [f"{np.percentile(values, 50):.2f}", f"{np.percentile(values, 99):.2f}", f"{max(values):.2f}"]
 
 
 def main() -> None:

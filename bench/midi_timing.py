@@ -37,7 +37,7 @@ from typing import Any
 import mido
 import numpy as np
 import rtmidi
-from benchlib import logged, print_table, verdict
+from benchlib import logged, print_table, spread, verdict
 
 from ensemble.clock import Clock, RealtimeClock
 from ensemble.events import ARTICULATION, Phrase, TimedNote
@@ -274,12 +274,6 @@ def stop_burners(burners: list[subprocess.Popen[bytes]]) -> None:
         burner.kill()
         burner.wait()
 
-
-def spread(values: list[float]) -> list[str]:
-    """p50, p99 and max, in the values' unit."""
-    if not values:
-        return ["n/a"] * 3
-    return [f"{np.percentile(values, 50):.2f}", f"{np.percentile(values, 99):.2f}", f"{max(values):.2f}"]
 
 
 def main() -> None:
