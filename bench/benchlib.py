@@ -9,7 +9,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import statistics
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 
 
 def ratio(ours: float, baseline: float) -> str:
@@ -34,6 +35,20 @@ def _percentile(ordered: Sequence[float], percent: float) -> float:
     low = int(position)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def calls_per_second(call: Callable[[], object], seconds: float, batch: int = 50) -> float:
+    """How often `call` runs a second, over at least `seconds`; the clock is read once a `batch`
+    (one call may take only tens of microseconds)."""
+    calls = 0
+    started = time.perf_counter()
+    elapsed = 0.0
+    while elapsed < seconds:
+        for _ in range(batch):
+            call()
+        calls += batch
+        elapsed = time.perf_counter() - started
+    return calls / elapsed
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

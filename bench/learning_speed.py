@@ -12,7 +12,7 @@ import random
 import time
 
 import numpy as np
-from benchlib import median, print_table, ratio, verdict
+from benchlib import calls_per_second, median, print_table, ratio, verdict
 from reference import ReferenceAgent
 
 from ensemble.learning.qlearning import QBank
@@ -32,15 +32,7 @@ def qbank_rate(seconds: float, seed: int) -> float:
         bank.add(LearningSettings())
     targets = np.tile(np.array(MELODY.notes, dtype=np.int64), (N_AGENTS, 1))
     active = np.ones(N_AGENTS, dtype=bool)
-    calls = 0
-    started = time.perf_counter()
-    elapsed = 0.0
-    while elapsed < seconds:
-        for _ in range(50):  # check the clock rarely; one call is only tens of microseconds
-            bank.attempt(targets, active)
-        calls += 50
-        elapsed = time.perf_counter() - started
-    return calls * N_AGENTS / elapsed
+    return calls_per_second(lambda: bank.attempt(targets, active), seconds) * N_AGENTS
 
 
 def reference_rate(seconds: float, seed: int) -> float:

@@ -11,10 +11,9 @@ Measurements are interleaved and repeated; the medians are reported.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
-from benchlib import median, print_table, ratio, verdict
+from benchlib import calls_per_second, median, print_table, ratio, verdict
 
 from ensemble.learning.qlearning import QBank
 from ensemble.learning.settings import LearningSettings
@@ -39,15 +38,8 @@ def qbank_rate(melody: Melody, changes: dict[str, str], seconds: float, seed: in
     lengths = np.tile(np.array(melody.ticks(STEP_TICKS), dtype=np.int64), (N_AGENTS, 1))
     target_lengths = lengths if melody.rhythmic or bank.rhythmic else None  # as the Chain decides
     active = np.ones(N_AGENTS, dtype=bool)
-    calls = 0
-    started = time.perf_counter()
-    elapsed = 0.0
-    while elapsed < seconds:
-        for _ in range(50):  # check the clock rarely; one call is only tens of microseconds
-            bank.attempt(targets, active, None, target_lengths, STEP_TICKS)
-        calls += 50
-        elapsed = time.perf_counter() - started
-    return calls * N_AGENTS / elapsed
+    return calls_per_second(lambda: bank.attempt(targets, active, None, target_lengths, STEP_TICKS),
+                            seconds) * N_AGENTS
 
 
 def main() -> None:

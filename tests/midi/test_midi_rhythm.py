@@ -3,7 +3,6 @@ in the Standard MIDI File (read back with mido, and independently with pretty_mi
 
 import subprocess
 import sys
-import threading
 import time
 from itertools import accumulate
 
@@ -13,7 +12,7 @@ from support import services
 from support.jack_midi import Synth
 from support.listener import Listener
 from support.optional import required_module
-from support.waiting import join
+from support.waiting import perform
 
 from ensemble.clock import RealtimeClock, VirtualClock
 from ensemble.conductor import Conductor
@@ -94,12 +93,7 @@ def _perform(phrases, output, tempo=TEMPO, mix=None, during=None):
     listener = Listener()
     conductor = Conductor(iter(phrases), TempoMap(tempo), [output, listener], RealtimeClock(),
                           lookahead=0.1, mix=mix)
-    thread = threading.Thread(target=conductor.run, daemon=True)  # a hung one must not hold pytest
-    thread.start()
-    if during:
-        during(conductor)
-    join(thread, 60, "the performance")
-    time.sleep(0.1)  # the last messages cross JACK's next period
+    perform(conductor, during)
     synth.close()
     return conductor, synth, listener.notes
 

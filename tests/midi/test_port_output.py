@@ -11,7 +11,7 @@ import pytest
 from support.jack_midi import Synth
 from support.listener import Listener
 from support.messages import captured
-from support.waiting import join
+from support.waiting import join, perform
 
 from ensemble.clock import RealtimeClock
 from ensemble.conductor import Conductor
@@ -46,12 +46,7 @@ def _perform(midi, phrases, during=None, lookahead=0.1):
     conductor = Conductor(script_source(lines, 0, "test").play(session), session.tempo, [midi, listener],
                           RealtimeClock(), lookahead=lookahead)
     with captured() as messages:
-        thread = threading.Thread(target=conductor.run, daemon=True)  # a hung one must not hold pytest
-        thread.start()
-        if during:
-            during(conductor)
-        join(thread, 60, "the performance")
-    time.sleep(0.1)  # the last messages cross JACK's next period
+        perform(conductor, during)
     return listener.notes, messages
 
 

@@ -7,6 +7,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 
 def join(thread: threading.Thread, timeout: float, what: str) -> None:
@@ -14,6 +15,17 @@ def join(thread: threading.Thread, timeout: float, what: str) -> None:
     thread.join(timeout)
     if thread.is_alive():
         raise AssertionError(f"{what} was still running after {timeout:g} s")
+
+
+def perform(conductor: Any, during: Callable[[Any], None] | None = None, timeout: float = 60.0) -> None:
+    """Runs `conductor` to its end in a thread of its own (a hung one must not hold pytest),
+    doing `during(conductor)` meanwhile; then lets the last messages cross JACK's next period."""
+    thread = threading.Thread(target=conductor.run, daemon=True)
+    thread.start()
+    if during:
+        during(conductor)
+    join(thread, timeout, "the performance")
+    time.sleep(0.1)
 
 
 def _pump_lines(process: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:
