@@ -2,23 +2,19 @@
 clock_in_follow). Imported as a sibling module, like benchlib.
 
 Everything the benches compare arrives at this one port, so every time is on one time line:
-RtMidi stamps each message with jack_get_time() in the client's process callback (the deltas
-python-rtmidi hands over), which is the JACK period the message reached the port in, whatever
-Python was doing. A synth on this port would hear it in that period too. Read by polling
-rtmidi's queue, never by a callback (FACTS.md: a Python callback inside JACK's cycle loses and
-garbles messages under load).
+ensemble's JACK MIDI input (ensemble/midi/jack_input.py) times each message by its frame in the
+JACK cycle it reached the port in, whatever Python was doing. A synth on this port would hear it
+in that period too.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-import rtmidi
-
-QUEUE = 1 << 16  # messages RtMidi keeps until polled
-POLL = 0.001  # s between polls: the stamps, not the polls, time the arrivals
+from ensemble.midi.jack_input import JackMidiInput
 
 
 class StampedInput:
@@ -26,38 +22,23 @@ class StampedInput:
     an output's full name) fed by that output as well."""
 
     def __init__(self, client: str = "synth", connect_to: str | None = None) -> None:
-        self.midi = rtmidi.MidiIn(rtapi=rtmidi.API_UNIX_JACK, name=client, queue_size_limit=QUEUE)
-        self.midi.ignore_types(sysex=True, timing=False, active_sense=True)  # MIDI clock is measured
-        if connect_to is None:
-            self.midi.open_virtual_port(client)
-        else:
-            self.midi.open_port(self.midi.get_ports().index(connect_to), client)
-        self._jack_time = 0.0  # seconds on JACK's clock since the first message (sum of the deltas)
         self._seen: list[tuple[float, list[int]]] = []
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, name=f"{client}-poll", daemon=True)
-        self._thread.start()
+        self.midi = JackMidiInput(self._note, connect_to, client=client, port=client,
+                                  timing=True, label=client)  # MIDI clock is measured too
 
-    def _poll(self) -> None:
-        while not self._stop.is_set():
-            while (item := self.midi.get_message()) is not None:
-                self._jack_time += item[1]
-                with self._lock:
-                    self._seen.append((self._jack_time, item[0]))
-            time.sleep(POLL)
+    def _note(self, message: Sequence[int], when: float) -> None:
+        with self._lock:
+            self._seen.append((when, list(message)))
 
     def take(self) -> list[tuple[float, list[int]]]:
-        """(JACK time in s, message bytes) of everything received since the last take."""
+        """(time.monotonic() seconds, message bytes) of everything received since the last take."""
         with self._lock:
             seen, self._seen = self._seen, []
         return seen
 
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5.0)
-        self.midi.close_port()
-        self.midi.delete()
+        self.midi.close()
 
 
 def note_ons(messages: list[tuple[float, list[int]]]) -> list[tuple[float, int]]:

@@ -7,8 +7,8 @@ Two parts:
   beat by default), so a tempo change is fully followed one beat after it, and the ±1 ms of
   jitter a sender or JACK adds averages out. The beat time is read off the same fit (phase
   locked to the pulses, not to one jittery pulse).
-- `ClockIn`: a JACK MIDI input polled from a thread of ours (polled_input.py: no rtmidi callback,
-  so Python stays out of JACK's realtime cycle; event times taken JACK-side), feeding a follower.
+- `ClockIn`: a JACK MIDI input (jack_input.py: read by a reader process of ours in JACK's cycle,
+  each event timed by its frame), feeding a follower.
 
 A pulse lost on the way (seen here when a realtime jackd skipped a client's cycle) would shift
 the phase by 1/24 beat for good: a gap of more than 1.6 pulse intervals (but under GAP, and with
@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ensemble.midi.polled_input import PolledInput
+from ensemble.midi.jack_input import JackMidiInput
 
 PPQN = 24
 CLOCK, START, CONTINUE, STOP = 0xF8, 0xFA, 0xFB, 0xFC
@@ -213,7 +213,7 @@ def _line(points: list[tuple[int, float]]) -> tuple[float, float] | None:
 
 
 class ClockIn:
-    """A JACK MIDI input (see polled_input.py) that feeds a ClockFollower.
+    """A JACK MIDI input (see jack_input.py) that feeds a ClockFollower.
 
     `connect_to`: an existing output port to read (a part of its name, e.g. `drums:out`);
     None offers a port of our own (`client:port`) for the sender to connect to. Raises
@@ -222,15 +222,15 @@ class ClockIn:
     """
 
     def __init__(self, connect_to: str | None = None, client: str = "ensemble-clock-in",
-                 port: str = "clock-in", poll: float = 0.001, window: int = PPQN) -> None:
+                 port: str = "clock-in", window: int = PPQN) -> None:
         self.follower = ClockFollower(window)
         self._lock = threading.Lock()
-        self.arrivals: list[tuple[int, float, float]] = []  # (status, event time, polled arrival)
-        self._input = PolledInput(self._feed, connect_to, client=client, port=port, poll=poll,
-                                  timing=True, label="clock in")
+        self.arrivals: list[tuple[int, float, float]] = []  # (status, event time, handed on at)
+        self._input = JackMidiInput(self._feed, connect_to, client=client, port=port, timing=True,
+                                    label="clock in")
 
     def _feed(self, message: Sequence[int], when: float) -> None:
-        arrived = time.monotonic()  # handed on as soon as it was polled
+        arrived = time.monotonic()
         if message and message[0] in (CLOCK, START, CONTINUE, STOP):
             with self._lock:
                 self.follower.feed(message[0], when)

@@ -1,6 +1,6 @@
 """A MIDI keyboard as the seed: what the performer plays on a JACK MIDI input becomes a Melody.
 
-A Capture (capture.py) fed by a polled JACK MIDI input (polled_input.py), behind a lock: the
+A Capture (capture.py) fed by a JACK MIDI input (jack_input.py), behind a lock: the
 input's thread writes, the conductor's (and the REPL's) thread reads.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from ensemble.melody import Melody
 from ensemble.midi.capture import Capture, Request
-from ensemble.midi.polled_input import PolledInput
+from ensemble.midi.jack_input import JackMidiInput
 
 
 class Keyboard:
@@ -25,11 +25,10 @@ class Keyboard:
     """
 
     def __init__(self, connect_to: str | None = None, client: str = "ensemble-midi-in",
-                 port: str = "midi-in", poll: float = 0.002) -> None:
+                 port: str = "midi-in") -> None:
         self._capture = Capture()
         self._lock = threading.Lock()
-        self._input = PolledInput(self._receive, connect_to, client=client, port=port, poll=poll,
-                                  label="midi in")
+        self._input = JackMidiInput(self._receive, connect_to, client=client, port=port, label="midi in")
 
     @property
     def port_name(self) -> str:

@@ -99,7 +99,8 @@ def _perform(phrases, output, tempo=TEMPO, mix=None, during=None):
 
 
 def _pairs(synth):
-    """(channel, note, on time, off time) of each note received, by note-on time."""
+    """(channel, note, on time, off time) of each note received, by note-on time, then channel
+    (notes struck together share their JACK frame: one time)."""
     sounding, pairs = {}, []
     for at, message in synth.received:
         if message.type == "note_on" and message.velocity > 0:
@@ -108,7 +109,7 @@ def _pairs(synth):
             on = sounding.pop((message.channel, message.note))
             pairs.append((message.channel, message.note, on, at))
     assert not sounding, f"left sounding: {sounding}"
-    return sorted(pairs, key=lambda pair: pair[2])
+    return sorted(pairs, key=lambda pair: (pair[2], pair[0]))
 
 
 def _late_allowed(jack, log_from):

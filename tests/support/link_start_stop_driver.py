@@ -21,6 +21,7 @@ SCRIPT = "step 0.5\nseed C4 E4 G4 C5\nspawn 1\nwait 40\n"
 def main() -> None:
     band = LinkSession(tempo=100.0, quantum=2.0)
     band.enable(start_stop_sync=True)
+    time.sleep(1.0)  # the band's session is there first: ours joins it and takes its tempo
     listener = Listener()
     runner = Runner(script_source(parse_script(SCRIPT), 0, "band test"), [listener], RealtimeClock(),
                     lookahead=0.1, follow=follow.link(120.0, 2.0, start_stop=True))

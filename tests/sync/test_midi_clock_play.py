@@ -35,11 +35,16 @@ def on_the_beat(jack: services.Jack) -> float:
     return jack.period / jack.rate + 0.001
 
 
+def missed_cycles(jack: services.Jack, log_from: int) -> float:
+    """A period for each cycle JACK logged as missed since `log_from`: a message may cross late."""
+    return jack.xruns_since(log_from) * jack.period / jack.rate
+
+
 
 def _follower(folder: Path, jack: services.Jack, phrases: int, clock_port: str) -> subprocess.Popen[str]:
     (folder / "follow.ens").write_text(FOLLOWER.format(phrases=phrases))
     port = [clock_port] if clock_port else []
-    # The clock is heard a JACK cycle late (RtMidi stamps what it reads with its cycle's time),
+    # A pulse is heard at the start of the JACK cycle after it was sent (its frame in that cycle),
     # and the notes sound a cycle after they are sent: --nudge takes the one cycle back.
     nudge = f"midi={jack.period / jack.rate:.6f}"
     command = [sys.executable, "-m", "ensemble", "play", "follow.ens", "--clock-in", *port,
@@ -56,6 +61,7 @@ def test_note_ons_land_on_the_incoming_beats_through_a_tempo_change_a_stop_and_a
         steady_jack: services.Jack, tmp_path: Path) -> None:
     sender = ClockSender()
     synth = Synth()
+    log_from = steady_jack.log_position()
     follower = _follower(tmp_path, steady_jack, 10, "drummachine:clock")
     try:
         steady_jack.wait_for_client("ensemble-clock-in")
@@ -96,7 +102,8 @@ def test_note_ons_land_on_the_incoming_beats_through_a_tempo_change_a_stop_and_a
     errors = [abs(at - beats[index]) for at, index in zip(ons, nearest, strict=True)]
     print("note-on - its beat (ms):", [round(error * 1000, 2) for error in errors])
     assert all(index % 2 == 0 for index in nearest), nearest
-    assert statistics.median(errors) <= near and max(errors) <= 2 * near, errors
+    assert statistics.median(errors) <= near
+    assert max(errors) <= 2 * near + missed_cycles(steady_jack, log_from), errors
     assert "holding" in err and "going on" in err
 
 
@@ -120,6 +127,7 @@ def test_one_ensemble_follows_another_through_its_midi_clock(steady_jack: servic
     (tmp_path / "lead.ens").write_text(LEADER)
     synth = Synth()
     heard_lead = Synth(name="lead-listener")
+    log_from = steady_jack.log_position()
     follower = _follower(tmp_path, steady_jack, 8, "")
     leader = None
     try:
@@ -146,4 +154,5 @@ def test_one_ensemble_follows_another_through_its_midi_clock(steady_jack: servic
     apart = [min(abs(at - lead) for lead in lead_ons) for at in ons]
     print("follower's phrase starts - the leader's (ms):", [round(gap * 1000, 2) for gap in apart])
     near = on_the_beat(steady_jack)
-    assert statistics.median(apart) <= near and max(apart) <= 2 * near, apart
+    assert statistics.median(apart) <= near
+    assert max(apart) <= 2 * near + missed_cycles(steady_jack, log_from), apart

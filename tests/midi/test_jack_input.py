@@ -1,11 +1,15 @@
-"""A polled JACK MIDI input through a real JACK server, stopped and started again by the test:
-what arrives and when, a port or a server that goes and comes back, a handler that fails."""
+"""A JACK MIDI input (read by its reader process) through a real JACK server, stopped and started
+again by the test: what arrives and when, a port or a server that goes and comes back, a handler
+that fails, a reader that crashes."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pytest
 import rtmidi
@@ -13,7 +17,7 @@ from support import services
 
 from ensemble.errors import UserError
 from ensemble.midi import ports
-from ensemble.midi.polled_input import PolledInput
+from ensemble.midi.jack_input import JackMidiInput
 
 PATIENCE = 10.0  # seconds any one wait may take on a loaded machine
 
@@ -41,7 +45,7 @@ def wait_until(what: str, done: Callable[[], bool]) -> None:
         time.sleep(0.01)
 
 
-def wait_for_line(source: PolledInput, lines: list[str], start: str) -> None:
+def wait_for_line(source: JackMidiInput, lines: list[str], start: str) -> None:
     """Until `source` has said a line starting with `start`; every line said is kept in `lines`."""
     def said() -> bool:
         lines.extend(source.drain_messages())
@@ -84,7 +88,7 @@ def received() -> Received:
 
 
 def test_messages_and_their_times(jack: services.Jack, received: Received) -> None:
-    source = PolledInput(received)
+    source = JackMidiInput(received)
     sender = Sender(to="ensemble-midi-in:midi-in")
     try:
         sent = []
@@ -107,7 +111,7 @@ def test_messages_and_their_times(jack: services.Jack, received: Received) -> No
 
 
 def test_clock_is_passed_on_when_asked_for(jack: services.Jack, received: Received) -> None:
-    source = PolledInput(received, timing=True, client="clock", port="in")
+    source = JackMidiInput(received, timing=True, client="clock", port="in")
     sender = Sender(to="clock:in")
     try:
         sender.port.send_message([0xFA])
@@ -127,7 +131,7 @@ def test_a_failing_handler_is_said_once_and_reading_goes_on(jack: services.Jack)
             raise ValueError("no C#")
         notes.append(message[1])
 
-    source = PolledInput(fussy)
+    source = JackMidiInput(fussy)
     sender = Sender(to="ensemble-midi-in:midi-in")
     try:
         for note in (60, 61, 61, 62):
@@ -147,12 +151,12 @@ def test_no_jack_server(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JACK_NO_START_SERVER", "1")
     expected = r"^midi in: no JACK server is running \(server 'ensemble-test-none-here'\)$"
     with pytest.raises(UserError, match=expected):
-        PolledInput(Received())
+        JackMidiInput(Received())
 
 
 def test_a_named_port_across_a_server_restart(jack: services.Jack, received: Received) -> None:
     sender = Sender()
-    source = PolledInput(received, connect_to="keys:out", label="keys in")
+    source = JackMidiInput(received, connect_to="keys:out", label="keys in")
     lines: list[str] = []
     try:
         sender.note(60)
@@ -178,7 +182,7 @@ def test_a_named_port_across_a_server_restart(jack: services.Jack, received: Rec
 
 
 def test_our_port_across_a_server_restart(jack: services.Jack, received: Received) -> None:
-    source = PolledInput(received)
+    source = JackMidiInput(received)
     lines: list[str] = []
     try:
         jack.stop()
@@ -196,6 +200,32 @@ def test_our_port_across_a_server_restart(jack: services.Jack, received: Receive
 
 
 def test_closing_after_the_server_went(jack: services.Jack, received: Received) -> None:
-    source = PolledInput(received, watch=60.0)  # its watch would not notice in time
+    source = JackMidiInput(received, watch=60.0)  # its watch would not notice in time
     jack.stop()
     source.close()  # neither crashes nor waits on the dead server: its client is let go
+
+
+def test_a_reader_that_crashes_is_started_again(jack: services.Jack, received: Received) -> None:
+    source = JackMidiInput(received, timing=True)
+    lines: list[str] = []
+    try:
+        crashed = source.reader_pid
+        os.kill(crashed, signal.SIGSEGV)  # as RtMidi's JACK input was seen to crash
+        wait_for_line(source, lines, "midi in: reading again")
+        assert source.reader_pid != crashed
+        sender = Sender(to="ensemble-midi-in:midi-in")
+        sender.note(67)
+        wait_until("a note after the crash", lambda: received.notes() == [67, 67])
+        sender.close()
+    finally:
+        source.close()
+    assert lines == ["midi in: the JACK MIDI reader stopped (signal 11); starting it again",
+                     "midi in: reading again"]
+
+
+def test_closing_ends_the_reader(jack: services.Jack, received: Received) -> None:
+    source = JackMidiInput(received)
+    reader = source.reader_pid
+    source.close()
+    assert not Path(f"/proc/{reader}").exists()
+    assert "ensemble-midi-in" not in (jack.clients() or set())
