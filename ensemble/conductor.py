@@ -8,7 +8,9 @@ take it; composing takes milliseconds, well inside that margin.
 
 Where beats fall is the timeline's business: ensemble's own tempo, or one followed (Link, a
 MIDI clock). A followed timeline is asked again while waiting, so a note takes the tempo of the
-moment it is handed over, and while the source is stopped the music holds. Each output may be
+moment it is handed over, and while the source is stopped the music holds. An output that holds
+a whole phrase (a Glicol program, MIDI clock pulses) is given its rest at a tempo that changed
+mid-phrase (`retime`), from the next whole beat. Each output may be
 nudged: its times moved earlier by its own latency, so that what is heard, not what is sent,
 falls on the beat.
 """
@@ -16,6 +18,7 @@ falls on the beat.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -23,7 +26,7 @@ from dataclasses import dataclass, field
 
 from ensemble.clock import Clock
 from ensemble.errors import UserError
-from ensemble.events import Phrase, TimedNote
+from ensemble.events import ON_BEAT, Phrase, TimedNote
 from ensemble.messages import Tells
 from ensemble.mix import Mix
 from ensemble.outputs.base import Output
@@ -39,6 +42,10 @@ RING_OUT = 0.5  # after the last phrase, before the outputs close
 # milliseconds, a listening agent's first attempt up to ~60 ms (it renders the notes it meets).
 COMPOSE_AHEAD = 0.08
 POLL = 0.02  # seconds between looks at the mix while waiting: a mute is passed on within this
+# Seconds a followed tempo's change would move the end of the phrase playing, over which the
+# outputs that hold whole phrases place its rest anew: a MIDI clock's estimate wavers a little
+# at every pulse, and a Glicol program placed anew starts its chains anew.
+RETIME_DRIFT = 0.002
 MARGINS_KEPT = 4096  # notes whose margins are kept: a long show must not grow with every note
 
 
@@ -256,10 +263,12 @@ class Conductor:
                     return False
                 self._send(note)
             return True
+        placed = phrase.tempo  # the tempo the outputs holding the whole phrase play it at
         for event in sorted(phrase.events(with_silent=self.mix is not None), key=lambda e: e.start):
             due = self._reach(event.start, self.lookahead)
             if due is None:
                 return False
+            placed = self._retime(phrase, event.start, placed)
             if due < self.clock.now() - self.lookahead:  # left behind by a jump or a resume
                 self.timing.dropped += 1
                 continue
@@ -267,6 +276,20 @@ class Conductor:
             self._send(TimedNote(event, due, (due + event.duration * 60.0 / self.timeline.bpm())
                                  if off is None else off - due))
         return True
+
+    def _retime(self, phrase: Phrase, beat: float, placed: float) -> float:
+        """If the followed tempo has moved off `placed`, the outputs holding the phrase are given
+        its rest from the next beat at `beat` or after, at the new tempo; the tempo placed now."""
+        bpm = self.timeline.bpm()
+        left = (phrase.start_beat + phrase.beats - beat) * 60.0 / bpm
+        if left * abs(1.0 - placed / bpm) <= RETIME_DRIFT:
+            return placed
+        rest = phrase.rest_from(math.ceil(beat - ON_BEAT), bpm)
+        start = None if rest is None else self.timeline.at(rest.start_beat)
+        if rest is None or start is None:
+            return placed
+        self._each_at("retime", start, rest)
+        return bpm
 
     def _send(self, note: TimedNote) -> None:
         self.timing.add(note.due - self.clock.now())

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 from ensemble.melody import REST
 
 ARTICULATION = 0.95  # a note sounds for this share of its step, so repeated notes re-strike
+ON_BEAT = 1e-9  # beats: positions this close count as one (float sums of lengths)
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,37 @@ class Phrase:
     @property
     def step_seconds(self) -> float:
         return self.step_beats * 60.0 / self.tempo
+
+    def rest_from(self, beat: float, tempo: float) -> Phrase | None:
+        """The rest of the phrase from `beat` (the performance's beats; in steps, from the first
+        step there) on, at `tempo`: what an output holding a whole phrase plays on when a followed
+        tempo changes mid-phrase. A note sounding across `beat` was struck at the old tempo and is
+        left out. None when nothing of the phrase is left."""
+        cut = beat - self.start_beat
+        if cut < -ON_BEAT or cut >= self.beats - ON_BEAT:
+            return None
+        cut = max(cut, 0.0)
+        if not self.rhythmic:
+            first = math.ceil(cut / self.step_beats - ON_BEAT)
+            if first >= self.n_steps:
+                return None
+            return replace(self, start_beat=self.start_beat + first * self.step_beats, tempo=tempo,
+                           n_steps=self.n_steps - first,
+                           parts=tuple(replace(part, notes=part.notes[first:]) for part in self.parts),
+                           silent=tuple(replace(part, notes=part.notes[first:]) for part in self.silent))
+        left = self.beats - cut
+        return replace(self, start_beat=beat, tempo=tempo, length_beats=left,
+                       parts=tuple(self._part_from(part, cut, left) for part in self.parts),
+                       silent=tuple(self._part_from(part, cut, left) for part in self.silent))
+
+    def _part_from(self, part: Part, cut: float, left: float) -> Part:
+        """A rhythmic part's notes from `cut` beats into the phrase, a rest up to the first."""
+        kept = [(at - cut, length, note) for at, length, note in part.onsets(self.step_beats)
+                if at >= cut - ON_BEAT]
+        lead = kept[0][0] if kept else left
+        notes = ((REST,) if lead > ON_BEAT else ()) + tuple(note for _, _, note in kept)
+        lengths = ((lead,) if lead > ON_BEAT else ()) + tuple(length for _, length, _ in kept)
+        return replace(part, notes=notes, lengths=lengths)
 
     def events(self, with_silent: bool = False) -> list[NoteEvent]:
         """The notes played; `with_silent`, also those of the muted agents."""

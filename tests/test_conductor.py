@@ -35,6 +35,9 @@ class Recorder(Output):
     def note(self, note):
         self.log.append(("note", note.event.agent, note.due, self.clock.now(), note.duration))
 
+    def retime(self, rest, start):
+        self.log.append(("retime", rest.start_beat, start, rest.tempo, len(rest.events())))
+
     def close(self):
         self.closed = True
 
@@ -216,3 +219,23 @@ def test_a_followed_timeline_places_the_notes_follows_the_tempo_and_holds_while_
     assert told[:2] == [60.0, 60.0] and told[-1] == 120.0  # each phrase composed at the source's tempo
     assert "the test's beats stopped: holding" in messages
     assert "the test's beats plays again: going on" in messages
+
+
+def test_a_tempo_change_mid_phrase_gives_the_outputs_the_rest_of_the_phrase_from_the_next_beat():
+    from ensemble.sync.timeline import FollowedTimeline
+
+    clock = VirtualClock(start=0.5)
+    session = Session(seed=0)
+    script = "step 0.5\nseed C4 E4 G4 C5 C4 E4 G4 C5\nspawn 1\nwait 3\n"  # phrases of 4 beats
+    phrases = script_source(parse_script(script), 0, "test").play(session)
+    beats = Beats(clock, faster=5.0, stop=100.0, go=100.0)
+    recorder = Recorder(clock)
+    conductor = Conductor(phrases, session.tempo, [recorder], clock, lookahead=0.1,
+                          timeline=FollowedTimeline(beats, quantum=4.0), follow_tempo=session.take_tempo)
+    conductor.run()
+    # beat 0 at 4.0 s (the source's beat 4); 120 bpm from 5.0 s (our beat 1): the note on beat
+    # 1.5 is handed over at 120, and the rest of the phrase from beat 2 (5.5 s) goes with it
+    retimes = [entry[1:] for entry in recorder.log if entry[0] == "retime"]
+    assert retimes == [(2.0, pytest.approx(5.5), 120.0, 4)]
+    starts = [entry[2] for entry in recorder.log if entry[0] == "phrase"]
+    assert starts[:2] == pytest.approx([4.0, 6.5])  # the next phrase is composed at 120: no retime

@@ -147,6 +147,10 @@ class GlicolAudioOutput(Output):
     def phrase(self, phrase: Phrase, start: float) -> None:
         self._inbox.append((phrase, start))
 
+    def retime(self, rest: Phrase, start: float) -> None:
+        """Scheduled as a phrase of its own: a new shape, so its chains start anew on its start."""
+        self._inbox.append((rest, start))
+
     def end(self, at: float) -> None:
         self._inbox.append((None, at))
 

@@ -107,8 +107,9 @@ class JackMidiInput(Talks):
                    "--watch", str(self.watch)]
         if self.connect_to is not None:
             command += ["--connect", self.connect_to]
-        if self._previous is not None:
-            command += ["--previous", self._previous]
+        previous = self._port_read or self._previous  # after a crash, the port it was reading
+        if previous is not None and self.connect_to is not None:
+            command += ["--previous", previous]
         if rejoin:
             command.append("--rejoin")
         if self.timing:
@@ -131,9 +132,11 @@ class JackMidiInput(Talks):
                     self._started.put(f"error the JACK MIDI reader ended at once ({_how(code)})")
                 if ending in ("unstarted", "error"):
                     return
-            self._crashed = ending == "crash"
+            self._crashed = ending in ("crash", "stuck")
             if ending == "shutdown":
                 self.report(f"lost the JACK server '{self.server}'; waiting for it")
+            elif ending == "stuck":
+                self.report("JACK stopped running the reader's client; starting a new one")
             elif self._crashed:
                 self._say_once(f"the JACK MIDI reader stopped ({_how(code)}); starting it again")
             # A restart finding no server yet, or ending before it said a word: tried again later.
@@ -157,7 +160,8 @@ class JackMidiInput(Talks):
 
     def _read(self, reader: subprocess.Popen[bytes], starting: bool) -> str:
         """Takes the reader's lines until it ends; how it ended: `shutdown` (its server went),
-        `error` (it could not start), `unstarted` (it ended without a word) or `crash`."""
+        `error` (it could not start), `unstarted` (it ended without a word), `stuck` (JACK no
+        longer ran its client) or `crash`."""
         assert reader.stdout is not None
         ending = "unstarted"
         for raw in reader.stdout:
@@ -178,6 +182,8 @@ class JackMidiInput(Talks):
                 self.report(f"{rest} messages lost: they were read too late")
             elif kind == "shutdown":
                 ending = "shutdown"
+            elif kind == "stuck":
+                ending = "stuck"
         return ending
 
     def _began(self, kind: str, rest: str, starting: bool) -> None:

@@ -13,7 +13,8 @@ Lines it writes (ASCII):
 - `m SECONDS HEX`: a message and its time (time.monotonic() seconds, from JACK's frame time);
 - `went PORT` and `back PORT`: the port read went away, and is back and connected again;
 - `lost N`: N messages dropped, the pipe being full (the reader's reader was stalled);
-- `shutdown`: its JACK server went; then it ends.
+- `shutdown`: its JACK server went; then it ends;
+- `stuck`: JACK has not run its client for STUCK seconds; then it ends (and a new one starts).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from ensemble.midi.libjack import JackError, MidiInputClient
 
 SYSEX, MTC_QUARTER_FRAME, CLOCK, ACTIVE_SENSING = 0xF0, 0xF1, 0xF8, 0xFE
 STATUS_RETRIES = 200  # a status line waits this many milliseconds for room in the pipe
+STUCK = 1.0  # seconds without a process cycle, the server running: our client is not woken
 
 
 class CannotStart(Exception):
@@ -83,10 +85,18 @@ class Reader:
             say(f"error {error}")
             self.client.close()
             return 2
+        cycles, idle = -1, 0
         while not stdin_closed(self.args.watch):
             self.renew_skew()
             if not server.still_joined():
                 self.shutdown()
+            # JACK no longer wakes our client (libjack was seen to keep a client that had left's
+            # wake-up for a new client given its number): a new reader gets a new client.
+            idle = idle + 1 if self.client.cycles == cycles else 0
+            cycles = self.client.cycles
+            if idle * self.args.watch >= STUCK:
+                say("stuck")
+                os._exit(3)
             if self.lost:
                 lost, self.lost = self.lost, 0
                 say(f"lost {lost}")

@@ -3,7 +3,8 @@ port, its events in the process callback, output ports listed and connected to, 
 
 Our own binding rather than RtMidi's JACK input: RtMidi 5.0 (python-rtmidi 1.5.8) was seen to
 crash the process in its JACK input thread, copying an event, during storms of missed JACK
-cycles. Only the reader process (jack_reader.py) loads this.
+cycles. But the same libjack as RtMidi's (see `_load`). Only the reader process (jack_reader.py)
+loads this.
 """
 
 from __future__ import annotations
@@ -33,11 +34,21 @@ _Shutdown = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 
 
 def _load() -> ctypes.CDLL:
-    name = ctypes.util.find_library("jack") or "libjack.so.0"
+    """The libjack python-rtmidi uses (its wheel bundles one), else the system's.
+
+    The same one as our MIDI outputs (RtMidi): in a JACK graph a client wakes the clients after
+    it itself, and a client of the system's libjack (1.9.21 here) fed by one of python-rtmidi's
+    (1.9.22) was seen never to wake, from some cycle on, for good."""
     try:
-        lib = ctypes.CDLL(name)
-    except OSError as error:
-        raise JackError(f"no libjack here ({error})") from None
+        import rtmidi._rtmidi as extension
+
+        lib = ctypes.CDLL(extension.__file__)  # its handle finds libjack among its dependencies
+        lib.jack_client_open  # noqa: B018 (raises AttributeError where RtMidi has no JACK)
+    except (ImportError, OSError, AttributeError):
+        try:
+            lib = ctypes.CDLL(ctypes.util.find_library("jack") or "libjack.so.0")
+        except OSError as error:
+            raise JackError(f"no libjack here ({error})") from None
     pointer, text = ctypes.c_void_p, ctypes.c_char_p
     signatures: dict[str, tuple[object, list[object]]] = {
         "jack_client_open": (pointer, [text, ctypes.c_int, ctypes.POINTER(ctypes.c_int)]),
@@ -85,6 +96,8 @@ class MidiInputClient:
             raise JackError(f"JACK refused the port '{port}'")
         self._handle = handle
         self._event = _MidiEvent()
+        self.cycles = 0  # process cycles run: none for long means JACK no longer wakes us
+        self._last_cycle: int | None = None  # the frame the last cycle read began at
         # Kept referenced: libjack holds only the C pointers.
         self._process_callback = _Process(self._process)
         self._shutdown_callback = _Shutdown(lambda _argument: on_shutdown())
@@ -121,11 +134,15 @@ class MidiInputClient:
         self._lib.jack_client_close(self._client)
 
     def _process(self, frames: int, _argument: object) -> int:
+        self.cycles += 1
         lib, event = self._lib, self._event
+        cycle_start = lib.jack_last_frame_time(self._client)
+        if cycle_start == self._last_cycle:  # a cycle run twice (after missed ones?): read once
+            return 0
+        self._last_cycle = cycle_start
         buffer = lib.jack_port_get_buffer(self._port, frames)
         count = lib.jack_midi_get_event_count(buffer)
         if count:
-            cycle_start = lib.jack_last_frame_time(self._client)
             for index in range(count):
                 if lib.jack_midi_event_get(ctypes.byref(event), buffer, index) != 0:
                     break

@@ -97,6 +97,12 @@ class MidiOutput(Output):
         if self.clock_out:
             self._clock_pulses(sender, phrase, start)
 
+    def retime(self, rest: Phrase, start: float) -> None:
+        """The clock pulses still to come take the new tempo."""
+        if self.clock_out and self.sender is not None:
+            self.sender.drop_from(start, "clock")
+            self._clock_pulses(self.sender, rest, start)
+
     def remix(self, mix: Mix, at: float) -> None:
         """Mid-phrase: a muted agent's sounding notes stop now (All Notes Off on its channel, unless
         a heard agent shares it); a program set now is sent now."""

@@ -20,7 +20,10 @@ import mido
 
 from ensemble.clock import Clock
 
-REALTIME_PRIORITY = 40  # below JACK's own (usually 70 and up), above everything ordinary
+# The lowest realtime priority: ahead of every ordinary thread, behind JACK's own (jack2's server
+# runs at 10 by default, its clients' threads near it). At 40, spinning out the last SPIN before
+# each message, it was seen to starve JACK's threads on two cores: a missed cycle a message or so.
+REALTIME_PRIORITY = 1
 SPIN = 0.0015  # seconds before a message's due time at which sleeping gives way to waiting closely
 ALL_NOTES_OFF = 123  # controller number
 
@@ -45,6 +48,13 @@ class MidiSender:
     def schedule(self, due: float, message: mido.Message) -> None:
         with self._wake:
             heapq.heappush(self._queue, (due, next(self._order), message))
+            self._wake.notify()
+
+    def drop_from(self, due: float, kind: str) -> None:
+        """Drop the queued messages of type `kind` (e.g. `clock`) due at `due` or later."""
+        with self._wake:
+            self._queue = [item for item in self._queue if item[0] < due or item[2].type != kind]
+            heapq.heapify(self._queue)
             self._wake.notify()
 
     def silence(self) -> None:

@@ -30,6 +30,12 @@ class Output(Talks):
     def note(self, note: TimedNote) -> None:
         """One note, handed over ahead of its due time."""
 
+    def retime(self, rest: Phrase, start: float) -> None:
+        """A followed tempo changed mid-phrase: `rest` is what is left of the phrase playing, at
+        the new tempo, from clock time `start`. Notes are handed over one by one at the tempo of
+        the moment; an output that holds more of the phrase (a program, clock pulses) places
+        what it holds from `start` anew."""
+
     def remix(self, mix: Mix, at: float) -> None:
         """Who is heard, or how, changed: from clock time `at`, `mix.revise` says how each note
         sounds. Notes handed over from now on are revised already; an output that holds more

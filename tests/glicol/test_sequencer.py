@@ -263,3 +263,24 @@ def test_a_rhythmic_phrase_gives_each_agent_a_chain_per_length_with_its_decay():
         "a0_1_l8: seq -100 _ 64 67 _ _ _ _ _ _ >> squsynth 0.005 0.225 >> mul 0.178381\n"
         "a0_1_l16: seq 60 >> squsynth 0.005 0.45 >> mul 0.178381\n"
         "a0_1_l32: seq -100 _ _ 69 _ >> squsynth 0.005 0.9 >> mul 0.178381"]
+
+
+def test_the_rest_of_a_phrase_at_a_new_tempo_lands_on_its_beat_with_a_new_grid():
+    """A followed tempo changed mid-phrase (150 -> 100 bpm): the rest of the phrase from beat 1
+    is scheduled as it comes, and from there the notes fall on the new tempo's steps."""
+    sequencer = GlicolSequencer(GlicolEngine(on_message=pytest.fail), load_voices())
+    part = Part("a0", (60, REST, 62, REST, 64, REST, 67, REST), Sound("square"))
+    phrase = Phrase(0, 0.0, STEP, 150.0, (part,), 8)
+    sequencer.schedule(phrase, 0)
+    chunks = [sequencer.render(100)]  # past the first notes, not yet at beat 1 (17640)
+    rest = phrase.rest_from(1.0, 100.0)
+    assert rest is not None
+    sequencer.schedule(rest, 4 * 4410)
+    chunks.append(sequencer.render(300))
+    audio = np.concatenate(chunks)[:, 0, :].ravel()
+    start = sequencer.phrase_starts[1]
+    step_at_100 = round(STEP * 60 / 100 * 44100)
+    assert 0 <= 4 * 4410 - start < BLOCK
+    onsets = _onsets(audio)
+    assert [o for o in onsets if o < start] == [1, 1 + 2 * 4410]
+    assert [o for o in onsets if o >= start][:2] == [start + 1, start + 1 + 2 * step_at_100]

@@ -215,3 +215,21 @@ def test_thread_safe_state_while_reading(realtime_jack: services.Jack) -> None:
         assert len(results) == 100 and results[-1].bpm is None
     finally:
         follower.close()
+
+
+def test_pulses_lost_right_after_start_are_counted_in_once_the_tempo_is_known() -> None:
+    """The first four pulses after Start never arrive (JACK skipped the reader's cycles): the
+    position catches up by them half a beat in, so beat 1 falls on its pulse, not four late."""
+    follower = ClockFollower()
+    follower.feed(START, 0.0)
+    times = pulses(100, 2 * PPQN + 1)
+    feed(follower, times[4:])
+    assert follower.missed == 4 and follower.pulses == 2 * PPQN + 1
+    assert follower.beats == 2 and follower.last_beat_time == pytest.approx(times[2 * PPQN])
+
+
+def test_a_first_pulse_soon_after_start_loses_nothing() -> None:
+    follower = ClockFollower()
+    follower.feed(START, 0.0)
+    feed(follower, pulses(100, PPQN + 1, start=0.02))  # a sender that starts its pulses a little later
+    assert follower.missed == 0 and follower.beats == 1

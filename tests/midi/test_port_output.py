@@ -15,6 +15,7 @@ from support.waiting import join, perform
 
 from ensemble.clock import RealtimeClock
 from ensemble.conductor import Conductor
+from ensemble.events import Part, Phrase
 from ensemble.midi.port_output import MidiOutput
 from ensemble.performance.script import parse_script
 from ensemble.performance.sources import script_source
@@ -81,6 +82,31 @@ def test_midi_clock_follows_the_tempo(jack, jack_midi):
     assert 2 * 2 * 24 - min(xruns, 2) <= len(pulses) <= 2 * 2 * 24
     spacing = (pulses[-1] - pulses[0]) / (len(pulses) - 1)
     assert abs(spacing - 60 / 140 / 24) < 0.0005
+
+
+def test_midi_clock_out_takes_a_tempo_changed_mid_phrase_from_the_rest_of_the_phrase(jack, jack_midi):
+    """A followed tempo changes mid-phrase (120 -> 60 bpm from beat 2): the pulses still queued
+    are dropped and the rest of the phrase's are sent at the new tempo."""
+    synth = Synth()
+    output = MidiOutput("synth", "jack", clock_out=True)
+    clock = RealtimeClock()
+    output.open(clock)
+    phrase = Phrase(0, 0.0, 0.5, 120.0, (Part("a0", (60, 62, 64, 65, 67, 69, 71, 72)),), 8)  # 4 beats
+    start = clock.now() + 0.1
+    output.phrase(phrase, start)
+    rest = phrase.rest_from(2.0, 60.0)
+    assert rest is not None
+    output.retime(rest, start + 1.0)  # beat 2 at 120 bpm
+    time.sleep(3.3)
+    output.close()
+    synth.close()
+    pulses = [at - start for at, message in synth.received if message.type == "clock"]
+    before = [at for at in pulses if at < 0.99]
+    after = [at for at in pulses if at >= 0.99]
+    assert 46 <= len(before) <= 48 and 46 <= len(after) <= 48  # two beats each, an xrun may drop one
+    assert abs((before[-1] - before[0]) / (len(before) - 1) - 0.5 / 24) < 0.0005
+    assert abs((after[-1] - after[0]) / (len(after) - 1) - 1.0 / 24) < 0.0005
+    assert after[-1] < 3.0  # nothing of the old tempo's pulses after beat 2
 
 
 def test_without_a_port_name_it_offers_its_own_port(jack_midi):

@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
@@ -262,6 +263,7 @@ class Jack:
         self.dir = directory or Path(tempfile.mkdtemp(prefix="ensemble-jack-"))
         self.log = self.dir / "jackd.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self._listing: list[Any] = []  # see wait_for_client
 
     @property
     def env(self) -> dict[str, str]:
@@ -304,12 +306,37 @@ class Jack:
         return {line.split(":", 1)[0] for line in probe.stdout.splitlines() if ":" in line}
 
     def wait_for_client(self, name: str, timeout: float = 20.0) -> None:
-        """Until a client called `name` has ports on this server (a process we started is up)."""
+        """Until a client called `name` has MIDI ports on this server (a process we started is up).
+
+        Asked through two JACK clients of ours kept open until the server stops, not `jack_lsp`:
+        clients opened and closed again and again (a jack_lsp every 50 ms) while a process opened
+        its own were seen to leave one of that process's clients never woken, for good (libjack
+        gives a new client the number of one that just left before every process has heard that
+        it left, and keeps the old client's wake-up for it)."""
+        listers = self._listers()
         deadline = time.monotonic() + timeout
-        while name not in (self.clients() or set()):
+        while name not in {port.split(":", 1)[0] for lister in listers for port in lister.get_ports()}:
             if time.monotonic() > deadline:
                 raise StartupError(f"no JACK client '{name}' after {timeout:g} s")
             time.sleep(0.05)
+
+    def _listers(self) -> list[Any]:
+        """A JACK MIDI input and output (rtmidi), which list the other side's ports."""
+        if not self._listing:
+            import rtmidi
+
+            saved = {key: os.environ.get(key) for key in ("JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER")}
+            os.environ.update({key: self.env[key] for key in saved})
+            try:
+                self._listing = [rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name="test-lister"),
+                                 rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="test-lister")]
+            finally:
+                for key, value in saved.items():
+                    if value is None:
+                        os.environ.pop(key, None)
+                    else:
+                        os.environ[key] = value
+        return self._listing
 
     # What this jackd (not realtime) logs when it misses a cycle: its driver woke up late, or a
     # client had not finished. Every client is then told of an underrun, and MIDI may be lost.
@@ -340,6 +367,14 @@ class Jack:
         process, self.process = self.process, None
         if process is None:
             return
+        listing, self._listing = self._listing, []
+        for lister in listing:
+            if process.poll() is None:
+                lister.delete()
+            else:
+                from ensemble.midi import ports
+
+                ports.abandon(lister)  # its server has gone: closing it would crash
         _end(process)
         try:
             _forget_server(self.name, process.pid)
