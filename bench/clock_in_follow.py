@@ -132,15 +132,22 @@ class Run:
     failed: int = 0  # JACK cycles that did not finish in time during the run
 
 
+STUCK_SETTLE = 1.5  # s: a reader whose client JACK does not wake restarts within this (jack_reader.STUCK)
+
+
 def wait_for_connections(jack: Jack, port: str, count: int, timeout: float = 30.0) -> None:
-    """Until `count` ports are connected to `port` (the sender's and a follower's)."""
+    """Until `count` ports are connected to `port` (the sender's and a follower's), then a while
+    longer. Asked seldom: a jack_lsp every 50 ms (a client opened and closed) while a process
+    opens its own was seen to leave that process's client never woken (libjack gives a new
+    client a number just freed before every process has heard), and a reader then restarts."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         listing = subprocess.run(["jack_lsp", "-c", port], env=jack.env, capture_output=True, text=True,
                                  timeout=5.0)
         if len([line for line in listing.stdout.splitlines() if line.startswith(" ")]) >= count:
+            time.sleep(STUCK_SETTLE)
             return
-        time.sleep(0.05)
+        time.sleep(0.5)
     raise SystemExit(f"nothing connected to {port} within {timeout:g} s")
 
 
@@ -329,6 +336,8 @@ def main() -> None:
                 position = jack.log_position()
                 runs.append(follow(label, command, Path(folder), beats, jack, sender, synth))
                 runs[-1].failed = failed_cycles(jack.log, position)
+                for line in synth.midi.drain_messages():  # its reader restarted, say
+                    print(f"  the bench's synth input: {line}", flush=True)
         finally:
             synth.close()
             sender.close()

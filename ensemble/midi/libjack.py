@@ -97,7 +97,6 @@ class MidiInputClient:
         self._handle = handle
         self._event = _MidiEvent()
         self.cycles = 0  # process cycles run: none for long means JACK no longer wakes us
-        self._last_cycle: int | None = None  # the frame the last cycle read began at
         # Kept referenced: libjack holds only the C pointers.
         self._process_callback = _Process(self._process)
         self._shutdown_callback = _Shutdown(lambda _argument: on_shutdown())
@@ -136,13 +135,10 @@ class MidiInputClient:
     def _process(self, frames: int, _argument: object) -> int:
         self.cycles += 1
         lib, event = self._lib, self._event
-        cycle_start = lib.jack_last_frame_time(self._client)
-        if cycle_start == self._last_cycle:  # a cycle run twice (after missed ones?): read once
-            return 0
-        self._last_cycle = cycle_start
         buffer = lib.jack_port_get_buffer(self._port, frames)
         count = lib.jack_midi_get_event_count(buffer)
         if count:
+            cycle_start = lib.jack_last_frame_time(self._client)
             for index in range(count):
                 if lib.jack_midi_event_get(ctypes.byref(event), buffer, index) != 0:
                     break
