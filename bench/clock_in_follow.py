@@ -132,23 +132,7 @@ class Run:
     failed: int = 0  # JACK cycles that did not finish in time during the run
 
 
-STUCK_SETTLE = 1.5  # s: a reader whose client JACK does not wake restarts within this (jack_reader.STUCK)
-
-
-def wait_for_connections(jack: Jack, port: str, count: int, timeout: float = 30.0) -> None:
-    """Until `count` ports are connected to `port` (the sender's and a follower's), then a while
-    longer. Asked seldom: a jack_lsp every 50 ms (a client opened and closed) while a process
-    opens its own was seen to leave that process's client never woken (libjack gives a new
-    client a number just freed before every process has heard), and a reader then restarts."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        listing = subprocess.run(["jack_lsp", "-c", port], env=jack.env, capture_output=True, text=True,
-                                 timeout=5.0)
-        if len([line for line in listing.stdout.splitlines() if line.startswith(" ")]) >= count:
-            time.sleep(STUCK_SETTLE)
-            return
-        time.sleep(0.5)
-    raise SystemExit(f"nothing connected to {port} within {timeout:g} s")
+SETTLE = 1.5  # s after a follower's client is there: its output opens and connects meanwhile
 
 
 def clock(sender: ClockSender, beats: int, follower: subprocess.Popen[str] | None) -> None:
@@ -223,7 +207,10 @@ def follow(label: str, command: list[str] | None, folder: Path, beats: int, jack
         process = subprocess.Popen(command, cwd=folder, env=env, text=True, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        wait_for_connections(jack, f"{SYNTH}:{SYNTH}", 2)
+        # Through JACK clients kept open, never jack_lsp: clients opened and closed while a process
+        # opens its own were seen to leave that process's client never woken (README).
+        jack.wait_for_client("ensemble-clock-in" if command is not None else TICK_CLIENT)
+        time.sleep(SETTLE)
         if command is not None:
             time.sleep(1.0)  # ensemble's first phrase composed while it waits for the clock
         synth.take()

@@ -181,12 +181,13 @@ def test_follows_a_real_jack_midi_clock(realtime_jack: services.Jack) -> None:
     assert continued.running and continued.beats == 9 and continued.bpm == pytest.approx(133, abs=1.0)
 
     # every message arrived (a pulse or two may be lost when jackd skips a cycle: counted, see
-    # `missed`), and its event time (RtMidi's JACK-side deltas) against when it was sent
+    # `missed`), and its event time (JACK's frame stamps) against when it was sent
     statuses = [status for status, _, _ in arrivals]
     assert [s for s in statuses if s != CLOCK] == [s for s, _ in sender.sent if s != CLOCK]
     lost = len(sender.sent) - len(arrivals)
     print(f"{lost} pulses lost on the way, {continued.pulses} counted")
-    assert lost <= 2 and continued.pulses == 10 * PPQN
+    # a pulse lost where no gap shows it (the first after a Continue) cannot be counted in
+    assert lost <= 2 and 10 * PPQN - lost <= continued.pulses <= 10 * PPQN
     if lost:
         return
     pairs = list(zip(arrivals, sender.sent, strict=True))
@@ -195,7 +196,7 @@ def test_follows_a_real_jack_midi_clock(realtime_jack: services.Jack) -> None:
     spread = offsets[-1] - offsets[0]
     print(f"event time - send time: min {offsets[0] * 1e3:.2f} ms, max {offsets[-1] * 1e3:.2f} ms, "
           f"spread {spread * 1e3:.2f} ms over {len(offsets)} messages")
-    print(f"arrival (polled) - send time: p50 {polled[len(polled) // 2] * 1e3:.2f} ms, "
+    print(f"handed on - send time: p50 {polled[len(polled) // 2] * 1e3:.2f} ms, "
           f"p99 {polled[int(len(polled) * 0.99)] * 1e3:.2f} ms, max {polled[-1] * 1e3:.2f} ms")
     assert spread < 0.010  # delivery through JACK, sender wake-ups included (seen up to 4.9 ms)
 
@@ -233,3 +234,4 @@ def test_a_first_pulse_soon_after_start_loses_nothing() -> None:
     follower.feed(START, 0.0)
     feed(follower, pulses(100, PPQN + 1, start=0.02))  # a sender that starts its pulses a little later
     assert follower.missed == 0 and follower.beats == 1
+
