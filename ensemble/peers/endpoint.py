@@ -1,0 +1,111 @@
+"""One UDP socket for talking with the peers: shares and pings go out from it, and a thread of
+its own takes what comes in, so that the network never waits on the music or the music on it.
+
+It sends from the address it listens on, so that a peer knows us by our listed address. What
+arrives is decoded (wire.py), checked against the book (book.py) and then acted on: a ping is
+answered, a share handed to `on_share`. Nothing that arrives can end the thread: a bad datagram
+is counted in the book, a failing handler is said once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+from ensemble.errors import UserError
+from ensemble.messages import Talks
+from ensemble.peers.book import Address, PeerBook, answer
+from ensemble.peers.wire import MAX_DATAGRAM, Message, Ping, Share, SharedMelody, WireError, decode, encode
+
+RECEIVE_TIMEOUT = 0.2  # seconds the receiving thread waits before looking whether to stop
+JOIN_TIMEOUT = 2.0
+
+ShareHandler = Callable[[Share], None]
+
+
+class PeerEndpoint(Talks):
+    """Listens on `listen` as `me`; talks with the peers listed in `book`."""
+
+    name = "peers"
+
+    def __init__(self, me: str, listen: Address, book: PeerBook, key: bytes | None,
+                 on_share: ShareHandler, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.me, self.book, self.key = me, book, key
+        self.on_share, self.clock = on_share, clock
+        self._sequence = itertools.count(1)
+        self._last_failure: str | None = None
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            self._socket.bind(listen)
+        except OSError as error:
+            self._socket.close()
+            raise UserError(f"peers: cannot listen on {listen[0]}:{listen[1]} ({error.strerror})") from None
+        self._socket.settimeout(RECEIVE_TIMEOUT)
+        self.address: Address = self._socket.getsockname()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._receive, name="peers-receiver", daemon=True)
+        self._thread.start()
+
+    def share(self, beat: float, melodies: tuple[SharedMelody, ...]) -> None:
+        """Sends our agents' melodies for the phrase starting at `beat` to every listed peer."""
+        self._send_all(Share(self.me, next(self._sequence), beat, melodies))
+
+    def ping(self) -> None:
+        self._send_all(Ping(self.me, next(self._sequence), self.clock()))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(JOIN_TIMEOUT)
+        self._socket.close()
+
+    # -- out --------------------------------------------------------------------------------------
+
+    def _send_all(self, message: Message) -> None:
+        datagram = encode(message, self.key)
+        for address in self.book.addresses():
+            self._send(datagram, address)
+
+    def _send(self, datagram: bytes, address: Address) -> None:
+        try:
+            self._socket.sendto(datagram, address)
+        except OSError as error:  # no route, a host gone: the others still hear us
+            self._say_once(f"cannot reach {address[0]}:{address[1]} ({error.strerror})")
+
+    # -- in ---------------------------------------------------------------------------------------
+
+    def _receive(self) -> None:
+        while not self._stop.is_set():
+            try:
+                datagram, source = self._socket.recvfrom(MAX_DATAGRAM + 1)
+            except TimeoutError:
+                continue
+            except OSError:  # the socket closed under us, or an ICMP error came back: go on
+                if self._stop.is_set():
+                    return
+                continue
+            self._take(datagram, (source[0], source[1]))
+
+    def _take(self, datagram: bytes, source: Address) -> None:
+        try:
+            message = decode(datagram, self.key)
+        except WireError as error:
+            self.book.refuse(source, error.kind)
+            return
+        if not self.book.take(source, message, self.clock()):
+            return
+        if isinstance(message, Ping):
+            self._send(encode(answer(message, self.me), self.key), source)
+        elif isinstance(message, Share):
+            try:
+                self.on_share(message)
+            except Exception as error:  # a peer's melody may not end the receiver: said once
+                self._say_once(f"a share from {message.sender} was dropped ({type(error).__name__}: {error})")
+
+    def _say_once(self, failure: str) -> None:
+        if failure != self._last_failure:
+            self._last_failure = failure
+            self.report(failure)
