@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ensemble.melody import REST
@@ -98,14 +99,16 @@ class Phrase:
             first = math.ceil(cut / self.step_beats - ON_BEAT)
             if first >= self.n_steps:
                 return None
-            return replace(self, start_beat=self.start_beat + first * self.step_beats, tempo=tempo,
-                           n_steps=self.n_steps - first,
-                           parts=tuple(replace(part, notes=part.notes[first:]) for part in self.parts),
-                           silent=tuple(replace(part, notes=part.notes[first:]) for part in self.silent))
+            return replace(self._each_part(lambda part: replace(part, notes=part.notes[first:])),
+                           start_beat=self.start_beat + first * self.step_beats, tempo=tempo,
+                           n_steps=self.n_steps - first)
         left = self.beats - cut
-        return replace(self, start_beat=beat, tempo=tempo, length_beats=left,
-                       parts=tuple(self._part_from(part, cut, left) for part in self.parts),
-                       silent=tuple(self._part_from(part, cut, left) for part in self.silent))
+        return replace(self._each_part(lambda part: self._part_from(part, cut, left)),
+                       start_beat=beat, tempo=tempo, length_beats=left)
+
+    def _each_part(self, cut: Callable[[Part], Part]) -> Phrase:
+        """The phrase with each of its parts, heard and silent, cut by `cut`."""
+        return replace(self, parts=tuple(map(cut, self.parts)), silent=tuple(map(cut, self.silent)))
 
     def _part_from(self, part: Part, cut: float, left: float) -> Part:
         """A rhythmic part's notes from `cut` beats into the phrase, a rest up to the first."""

@@ -149,7 +149,7 @@ class GlicolAudioOutput(Output):
 
     def retime(self, rest: Phrase, start: float) -> None:
         """Scheduled as a phrase of its own: a new shape, so its chains start anew on its start."""
-        self._inbox.append((rest, start))
+        self.phrase(rest, start)
 
     def end(self, at: float) -> None:
         self._inbox.append((None, at))

@@ -58,8 +58,7 @@ class JackMidiInput(Talks):
         self.timing, self.watch = timing, watch
         self.label = self.name = label
         self.server = jack_server.server_name()
-        self._port_read: str | None = None  # as the reader last said
-        self._previous: str | None = None  # the port read before it went: preferred when back
+        self._port_read: str | None = None  # as the reader last said (kept when it goes: preferred back)
         self._last_failure: str | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()  # over `_reader_process`, which `close` and our thread change
@@ -82,7 +81,7 @@ class JackMidiInput(Talks):
     @property
     def port_name(self) -> str:
         """The port read: the one connected to, or our own `client:port`."""
-        return self._port_read or self._previous or f"{self.client}:{self.port}"
+        return self._port_read or f"{self.client}:{self.port}"
 
     @property
     def reader_pid(self) -> int:
@@ -107,9 +106,8 @@ class JackMidiInput(Talks):
                    "--watch", str(self.watch)]
         if self.connect_to is not None:
             command += ["--connect", self.connect_to]
-        previous = self._port_read or self._previous  # after a crash, the port it was reading
-        if previous is not None and self.connect_to is not None:
-            command += ["--previous", previous]
+        if self._port_read is not None and self.connect_to is not None:  # gone, or after a crash
+            command += ["--previous", self._port_read]
         if rejoin:
             command.append("--rejoin")
         if self.timing:
@@ -172,8 +170,6 @@ class JackMidiInput(Talks):
                 ending = "error" if kind == "error" else "crash"  # until it says it ends otherwise
                 self._began(kind, rest, starting)
             elif kind == "went":
-                self._port_read = None
-                self._previous = rest
                 self.report(f"port {rest} went away; waiting for it")
             elif kind == "back":
                 self._port_read = rest

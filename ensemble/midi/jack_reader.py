@@ -48,19 +48,16 @@ class Reader:
         self.args = args
         self.timing = args.timing
         self.lost = 0
-        # CLOCK_MONOTONIC less JACK's clock (CLOCK_MONOTONIC_RAW in jack2 on Linux), renewed at
-        # every watch: NTP slews the one and not the other.
-        self.skew = 0.0
         self.client: MidiInputClient | None = None
 
     # -- in JACK's process thread ----------------------------------------------------------------
 
-    def message(self, microseconds: int, data: bytes) -> None:
+    def message(self, seconds: float, data: bytes) -> None:
         if not data or data[0] in (SYSEX, ACTIVE_SENSING):
             return
         if not self.timing and data[0] in (CLOCK, MTC_QUARTER_FRAME):
             return
-        line = b"m %.6f %s\n" % (microseconds / 1e6 + self.skew, data.hex().encode())
+        line = b"m %.6f %s\n" % (seconds, data.hex().encode())
         try:
             os.write(1, line)
         except BlockingIOError:
@@ -78,7 +75,6 @@ class Reader:
         except JackError:
             say("error no-server")
             return 2
-        self.renew_skew()
         try:
             connected = self.first_port()
         except CannotStart as error:
@@ -87,7 +83,6 @@ class Reader:
             return 2
         cycles, idle = -1, 0
         while not stdin_closed(self.args.watch):
-            self.renew_skew()
             if not server.still_joined():
                 self.shutdown()
             # JACK no longer wakes our client (libjack was seen to keep a client that had left's
@@ -105,10 +100,6 @@ class Reader:
         self.client.close()
         return 0
 
-    def renew_skew(self) -> None:
-        assert self.client is not None
-        self.skew = time.monotonic() - self.client.jack_seconds()
-
     def shutdown(self) -> None:
         """The server has gone: its client is left as it is (closing it may wait or crash)."""
         say("shutdown")
@@ -120,10 +111,8 @@ class Reader:
         if self.args.connect is None:
             say(f"ready {self.client.port_name}")
             return None
-        names = self.client.midi_outputs()
-        previous = self.args.previous
         try:
-            found = previous if previous in names else ports.resolve(self.args.connect, names)
+            found = self.port_to_read(self.client.midi_outputs())
         except UserError as error:
             if self.args.rejoin:
                 say("waiting")
@@ -147,17 +136,21 @@ class Reader:
                 self.args.previous = connected
                 return None
             return connected
-        wanted = self.args.previous if self.args.previous in names else None
-        if wanted is None:
-            try:
-                wanted = ports.resolve(self.args.connect, names)
-            except UserError:
-                return None
+        try:
+            wanted = self.port_to_read(names)
+        except UserError:
+            return None
         if not self.client.connect_from(wanted):
             return None  # gone again meanwhile: next time
         say(f"back {wanted}")
         return wanted
 
+
+    def port_to_read(self, names: list[str]) -> str:
+        """The port read before, if it is among `names`; else the one asked for (UserError if
+        none or several match)."""
+        previous = self.args.previous
+        return previous if previous in names else ports.resolve(self.args.connect, names)
 
 def say(line: str) -> None:
     """Writes a status line, waiting a little for room if the pipe is full (unlike messages)."""

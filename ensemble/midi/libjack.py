@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import time
 from collections.abc import Callable, Iterator
 
 MIDI_TYPE = b"8 bit raw midi"
@@ -76,8 +77,8 @@ def _load() -> ctypes.CDLL:
     return lib
 
 
-Handler = Callable[[int, bytes], None]
-"""Takes an event's JACK time (microseconds, JACK's clock) and its bytes; called in JACK's thread."""
+Handler = Callable[[float, bytes], None]
+"""Takes an event's time (time.monotonic() seconds) and its bytes; called in JACK's thread."""
 
 
 class MidiInputClient:
@@ -110,10 +111,6 @@ class MidiInputClient:
     def port_name(self) -> str:
         return bytes(self._lib.jack_port_name(self._port)).decode()
 
-    def jack_seconds(self) -> float:
-        """JACK's clock now (libjack's `jack_get_time`), in seconds."""
-        return float(self._lib.jack_get_time()) / 1e6
-
     def midi_outputs(self) -> list[str]:
         names = self._lib.jack_get_ports(self._client, None, MIDI_TYPE, PORT_IS_OUTPUT)
         if not names:
@@ -139,11 +136,14 @@ class MidiInputClient:
         count = lib.jack_midi_get_event_count(buffer)
         if count:
             cycle_start = lib.jack_last_frame_time(self._client)
+            # JACK's clock (CLOCK_MONOTONIC_RAW in jack2 on Linux) is not time.monotonic()'s, which
+            # NTP slews: read side by side here, where no ordinary thread can come between.
+            skew = time.monotonic() - lib.jack_get_time() / 1e6
             for index in range(count):
                 if lib.jack_midi_event_get(ctypes.byref(event), buffer, index) != 0:
                     break
                 stamp = lib.jack_frames_to_time(self._client, (cycle_start + event.time) & 0xFFFFFFFF)
-                self._handle(int(stamp), ctypes.string_at(event.buffer, event.size))
+                self._handle(stamp / 1e6 + skew, ctypes.string_at(event.buffer, event.size))
         return 0
 
 

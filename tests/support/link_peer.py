@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 import time
 
 from ensemble.sync.link import LinkSession
 
+_SAYING = threading.Lock()  # Link's callbacks say from aalink's thread: one line at a time
+
 
 def say(**fields: object) -> None:
-    print(json.dumps(fields), flush=True)
+    with _SAYING:
+        print(json.dumps(fields), flush=True)
 
 
 def main() -> None:
