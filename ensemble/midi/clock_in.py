@@ -101,8 +101,6 @@ class ClockFollower:
         self._beat_serial: int | None = None  # the serial of the pulse of the last beat
         self.last_counted_time: float | None = None  # fitted time of the last pulse counted
         self.missed = 0  # pulses inferred lost (counted in the position all the same)
-        self._started_at: float | None = None  # when the last Start came
-        self._first_pulse_at: float | None = None  # the first pulse after it, until lost ones are counted
         self._steady = False  # whether the last event was a pulse (then a long gap means lost pulses)
 
     # events -------------------------------------------------------------------------------
@@ -111,17 +109,16 @@ class ClockFollower:
         if status == CLOCK:
             self.pulse(when)
         elif status == START:
-            self.start(when)
+            self.start()
         elif status == CONTINUE:
             self.resume()
         elif status == STOP:
             self.stop()
 
-    def start(self, when: float | None = None) -> None:
+    def start(self) -> None:
         self.running, self.pulses, self._steady = True, 0, False
         self._fit.clear()
         self.last_beat_time, self._beat_serial, self.last_counted_time = None, None, None
-        self._started_at, self._first_pulse_at = when, None
 
     def resume(self) -> None:
         self.running, self._steady, self.last_counted_time = True, False, None
@@ -147,8 +144,6 @@ class ClockFollower:
         self._update_tempo()
         if not self.running:
             return
-        if self.pulses == 0 and self._started_at is not None:
-            self._first_pulse_at = when
         for serial in range(self._serial - missed, self._serial + 1):
             if self.pulses % PPQN == 0:
                 self._beat_serial = serial
@@ -158,25 +153,6 @@ class ClockFollower:
         line = self._line()  # through a few pulses already, it scatters less than the last one alone
         self.last_counted_time = (when if line is None or len(self._fit) < CHANGE
                                   else line[0] * self._serial + line[1])
-        if self._first_pulse_at is not None and len(self._fit) >= MIN_FIT:
-            self._count_lost_after_start()
-
-    def _count_lost_after_start(self) -> None:
-        """Pulses lost between Start and the first one heard, counted in once the tempo is known
-        (the first pulse follows Start at once): else the phase would be off by them for good."""
-        assert self._started_at is not None and self._first_pulse_at is not None and self.bpm is not None
-        interval = 60.0 / self.bpm / PPQN
-        late = (self._first_pulse_at - self._started_at) / interval
-        self._first_pulse_at = None
-        if late <= MISSED:
-            return
-        lost = round(late)
-        self.pulses += lost
-        self.missed += lost
-        # The last beat's pulse is another one now: `lost` pulses fewer after it.
-        last_beat = (self.pulses - 1) // PPQN * PPQN
-        self._beat_serial = self._serial - (self.pulses - 1 - last_beat)
-        self.last_beat_time = self._fitted_time(self._beat_serial)
 
     # estimation ---------------------------------------------------------------------------
     def _restart_on_a_change(self) -> None:
