@@ -11,8 +11,15 @@ Two parts:
   each event timed by its frame), feeding a follower.
 
 A pulse lost on the way (seen here when a realtime jackd skipped a client's cycle) would shift
-the phase by 1/24 beat for good: a gap of more than 1.6 pulse intervals (but under GAP, and with
-no transport message between) is counted as the missing pulses.
+the phase by 1/24 beat for good; a pulse held up on the way (a sender woken late) only comes late,
+with the next ones bunched behind it. Both start with a gap of more than 1.6 pulse intervals (under
+GAP, with no transport message between), and only the next pulse tells them apart: one interval
+later, the gap was lost pulses, counted; right behind it, nothing was lost. So the pulse after a
+gap is held back until the next one (the position meanwhile runs on from the pulse before).
+
+Delays only ever make a pulse late, never early: the fitted line leaves out pulses far later than
+the rest (a late one pulls the slope: one pulse a whole interval late at the end of a one-beat
+window bends the tempo by 1%).
 
 Position semantics (MIDI spec): after Start the first pulse is beat 0's downbeat; Stop holds the
 position; Continue resumes it, the next pulse being the one after the last one counted. Pulses
@@ -27,6 +34,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ensemble.midi.jack_input import JackMidiInput
 
@@ -42,6 +50,10 @@ GAP = 0.25  # seconds: a pulse this much later than expected starts a new tempo 
 # (half a beat) instead of the window's whole beat.
 CHANGE = 3
 CHANGE_OFF = 0.003
+BUNCHED = 0.5  # intervals: a pulse this soon after the one that came after a gap came bunched with it
+# A pulse later than the fitted line by more than this many times the line's scatter (robust: from
+# the median distance), and by more than CHANGE_OFF, is left out of the fit.
+LATE = 3.0
 
 
 @dataclass(frozen=True)
@@ -102,6 +114,7 @@ class ClockFollower:
         self.last_counted_time: float | None = None  # fitted time of the last pulse counted
         self.missed = 0  # pulses inferred lost (counted in the position all the same)
         self._steady = False  # whether the last event was a pulse (then a long gap means lost pulses)
+        self._held: tuple[float, int] | None = None  # a pulse after a gap: (time, pulses lost if any)
 
     # events -------------------------------------------------------------------------------
     def feed(self, status: int, when: float) -> None:
@@ -116,35 +129,61 @@ class ClockFollower:
             self.stop()
 
     def start(self) -> None:
+        self._flush()
         self.running, self.pulses, self._steady = True, 0, False
         self._fit.clear()
         self.last_beat_time, self._beat_serial, self.last_counted_time = None, None, None
 
     def resume(self) -> None:
+        self._flush()
         self.running, self._steady, self.last_counted_time = True, False, None
         self._fit.clear()  # the pulses before the pause would bend the fit; the tempo is kept meanwhile
 
     def stop(self) -> None:
+        self._flush()
         self.running, self._steady = False, False
 
     def pulse(self, when: float) -> None:
-        missed = 0
-        if self._fit and self.bpm is not None:
-            interval, since = 60.0 / self.bpm / PPQN, when - self._fit[-1][1]
-            if since > interval + GAP:
-                self._fit.clear()  # a pause in the clock: the old pulses would bend the fit
-            elif self._steady and since > MISSED * interval:
-                missed = round(since / interval) - 1  # lost on the way (JACK skipped a cycle)
-        self.missed += missed
-        self._serial += 1 + missed
+        self.last_pulse_time = when
+        if self._held is not None:
+            held, lost = self._held
+            self._held = None
+            interval = 60.0 / self.bpm / PPQN if self.bpm else 0.0
+            self._take(held, 0 if when - held < BUNCHED * interval else lost)
+        lost = self._lost_before(when)
+        if lost:
+            self._held = (when, lost)  # lost pulses, or this one held up: the next one tells
+            return
+        self._take(when, 0)
+
+    def _lost_before(self, when: float) -> int:
+        """How many pulses a gap before a pulse at `when` would have lost; clears the fit after a
+        pause in the clock (the old pulses would bend it)."""
+        if not self._fit or self.bpm is None:
+            return 0
+        interval, since = 60.0 / self.bpm / PPQN, when - self._fit[-1][1]
+        if since > interval + GAP:
+            self._fit.clear()
+            return 0
+        return round(since / interval) - 1 if self._steady and since > MISSED * interval else 0
+
+    def _flush(self) -> None:
+        """A transport message: a pulse held back after a gap is counted, nothing lost before it."""
+        if self._held is not None:
+            self._take(self._held[0], 0)
+            self._held = None
+
+    def _take(self, when: float, lost: int) -> None:
+        """Counts a pulse received at `when`, `lost` pulses having been lost just before it."""
+        self.missed += lost
+        self._serial += 1 + lost
         self._fit.append((self._serial, when))
         self._restart_on_a_change()
         self._steady = True
-        self.last_pulse_time = when
         self._update_tempo()
         if not self.running:
             return
-        for serial in range(self._serial - missed, self._serial + 1):
+        for serial in range(self._serial - lost, self._serial + 1):
             if self.pulses % PPQN == 0:
                 self._beat_serial = serial
             self.pulses += 1
@@ -152,42 +191,38 @@ class ClockFollower:
             self.last_beat_time = self._fitted_time(self._beat_serial)
         line = self._line()  # through a few pulses already, it scatters less than the last one alone
         self.last_counted_time = (when if line is None or len(self._fit) < CHANGE
-                                  else line[0] * self._serial + line[1])
+                                  else line.slope * self._serial + line.intercept)
 
     # estimation ---------------------------------------------------------------------------
     def _restart_on_a_change(self) -> None:
         if len(self._fit) < max(MIN_FIT, self.window // 2) + CHANGE:  # a line to be off: not a new fit's
             return
         points = list(self._fit)
-        before = points[:-CHANGE]
-        line = _line(before)
+        line = _line(points[:-CHANGE])
         assert line is not None
-        slope, intercept = line
-        spread = sum((when - (slope * serial + intercept)) ** 2 for serial, when in before)
-        scatter = (spread / len(before)) ** 0.5
-        off = [when - (slope * serial + intercept) for serial, when in points[-CHANGE:]]
+        off = [when - line.at(serial) for serial, when in points[-CHANGE:]]
         drifting = all(abs(later) > abs(earlier) for earlier, later in itertools.pairwise(off))
         one_side = all(gap > 0 for gap in off) or all(gap < 0 for gap in off)
-        if one_side and drifting and abs(off[-1]) > max(CHANGE_OFF, 3 * scatter, 0.15 * slope):
+        if one_side and drifting and abs(off[-1]) > max(CHANGE_OFF, 3 * line.scatter, 0.15 * line.slope):
             self._fit.clear()
             self._fit.extend(points[-CHANGE:])
 
-    def _line(self) -> tuple[float, float] | None:
-        """Least-squares (seconds per pulse, intercept) over the window; None under 2 pulses."""
+    def _line(self) -> Line | None:
+        """The line through the window's pulses (late ones left out); None under 2 pulses."""
         return _line(list(self._fit))
 
     def _update_tempo(self) -> None:
         line = self._line()
         enough = len(self._fit) >= min(MIN_FIT, self.window) or self.bpm is None
-        if line is not None and line[0] > 0 and enough:
-            self.bpm = 60.0 / (line[0] * PPQN)
+        if line is not None and line.slope > 0 and enough:
+            self.bpm = 60.0 / (line.slope * PPQN)
 
     def _fitted_time(self, serial: int) -> float:
         """The time of pulse `serial` on the fitted line, if it lies in the window; else as seen."""
         line = self._line()
         if line is None or serial < self._fit[0][0]:
             return self.last_beat_time if self.last_beat_time is not None else self._fit[-1][1]
-        return line[0] * serial + line[1]
+        return line.at(serial)
 
     @property
     def beats(self) -> int:
@@ -199,17 +234,40 @@ class ClockFollower:
                           self.last_pulse_time, self.missed, self.last_counted_time)
 
 
-def _line(points: list[tuple[int, float]]) -> tuple[float, float] | None:
-    """Least-squares (seconds per pulse, intercept) through (serial, time) points; None under 2."""
+class Line(NamedTuple):
+    """Pulse times against pulse serials: seconds per pulse, and how far the pulses scatter."""
+
+    slope: float
+    intercept: float
+    scatter: float  # root-mean-square distance of the pulses fitted, seconds
+
+    def at(self, serial: int) -> float:
+        return self.slope * serial + self.intercept
+
+
+def _least_squares(points: Sequence[tuple[int, float]]) -> Line:
     n = len(points)
-    if n < 2:
-        return None
     mean_x = sum(x for x, _ in points) / n
     mean_t = sum(t for _, t in points) / n
     sxx = sum((x - mean_x) ** 2 for x, _ in points)
-    sxt = sum((x - mean_x) * (t - mean_t) for x, t in points)
-    slope = sxt / sxx
-    return slope, mean_t - slope * mean_x
+    slope = sum((x - mean_x) * (t - mean_t) for x, t in points) / sxx
+    intercept = mean_t - slope * mean_x
+    scatter = (sum((t - slope * x - intercept) ** 2 for x, t in points) / n) ** 0.5
+    return Line(slope, intercept, scatter)
+
+
+def _line(points: Sequence[tuple[int, float]]) -> Line | None:
+    """The least-squares line through (serial, time) points, fitted again without those far
+    later than the rest (held up on the way); None under 2 points."""
+    if len(points) < 2:
+        return None
+    line = _least_squares(points)
+    if len(points) < 4:
+        return line
+    distances = sorted(abs(t - line.at(x)) for x, t in points)
+    typical = 1.4826 * distances[len(distances) // 2]  # the scatter, were it normal (median based)
+    kept = [(x, t) for x, t in points if t - line.at(x) <= max(CHANGE_OFF, LATE * typical)]
+    return _least_squares(kept) if len(points) // 2 <= len(kept) < len(points) else line
 
 
 class ClockIn:

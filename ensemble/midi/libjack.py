@@ -1,5 +1,6 @@
 """The few calls of libjack's C API a MIDI input needs, through ctypes: a client, one MIDI input
-port, its events in the process callback, output ports listed and connected to, JACK's clock.
+port, its events in the process callback (timed by cycle_clock.py), output ports listed and
+connected to.
 
 Our own binding rather than RtMidi's JACK input: RtMidi 5.0 (python-rtmidi 1.5.8) was seen to
 crash the process in its JACK input thread, copying an event, during storms of missed JACK
@@ -13,6 +14,8 @@ import ctypes
 import ctypes.util
 import time
 from collections.abc import Callable, Iterator
+
+from ensemble.midi.cycle_clock import CycleClock
 
 MIDI_TYPE = b"8 bit raw midi"
 NO_START_SERVER = 0x01  # JackNoStartServer
@@ -68,13 +71,28 @@ def _load() -> ctypes.CDLL:
         "jack_free": (None, [pointer]),
         "jack_connect": (ctypes.c_int, [pointer, text, text]),
         "jack_last_frame_time": (ctypes.c_uint32, [pointer]),
-        "jack_frames_to_time": (ctypes.c_uint64, [pointer, ctypes.c_uint32]),
-        "jack_get_time": (ctypes.c_uint64, []),
+        "jack_get_sample_rate": (ctypes.c_uint32, [pointer]),
     }
     for function, (result, arguments) in signatures.items():
         call = getattr(lib, function)
         call.restype, call.argtypes = result, arguments
     return lib
+
+
+# What the process callback calls: quick, never blocking. Called through ctypes.PyDLL, they keep
+# the GIL; through CDLL each call would give it up and have to take it back, which the reader's
+# other thread can hold for up to a switch interval (5 ms), in JACK's realtime thread.
+_CYCLE_CALLS = ("jack_port_get_buffer", "jack_midi_get_event_count", "jack_midi_event_get",
+                "jack_last_frame_time")
+
+
+def _holding_the_gil(lib: ctypes.CDLL) -> ctypes.PyDLL:
+    """The same library, for the process callback's calls, made without giving up the GIL."""
+    held = ctypes.PyDLL(lib._name, handle=lib._handle)
+    for function in _CYCLE_CALLS:
+        call, source = getattr(held, function), getattr(lib, function)
+        call.restype, call.argtypes = source.restype, source.argtypes
+    return held
 
 
 Handler = Callable[[float, bytes], None]
@@ -96,7 +114,9 @@ class MidiInputClient:
             lib.jack_client_close(self._client)
             raise JackError(f"JACK refused the port '{port}'")
         self._handle = handle
+        self._cycle_lib = _holding_the_gil(lib)
         self._event = _MidiEvent()
+        self._clock = CycleClock(lib.jack_get_sample_rate(self._client))
         self.cycles = 0  # process cycles run: none for long means JACK no longer wakes us
         # Kept referenced: libjack holds only the C pointers.
         self._process_callback = _Process(self._process)
@@ -130,20 +150,15 @@ class MidiInputClient:
         self._lib.jack_client_close(self._client)
 
     def _process(self, frames: int, _argument: object) -> int:
+        woke = time.monotonic()
         self.cycles += 1
-        lib, event = self._lib, self._event
+        lib, event = self._cycle_lib, self._event
+        start = self._clock.cycle_start(lib.jack_last_frame_time(self._client), frames, woke)
         buffer = lib.jack_port_get_buffer(self._port, frames)
-        count = lib.jack_midi_get_event_count(buffer)
-        if count:
-            cycle_start = lib.jack_last_frame_time(self._client)
-            # JACK's clock (CLOCK_MONOTONIC_RAW in jack2 on Linux) is not time.monotonic()'s, which
-            # NTP slews: read side by side here, where no ordinary thread can come between.
-            skew = time.monotonic() - lib.jack_get_time() / 1e6
-            for index in range(count):
-                if lib.jack_midi_event_get(ctypes.byref(event), buffer, index) != 0:
-                    break
-                stamp = lib.jack_frames_to_time(self._client, (cycle_start + event.time) & 0xFFFFFFFF)
-                self._handle(stamp / 1e6 + skew, ctypes.string_at(event.buffer, event.size))
+        for index in range(lib.jack_midi_get_event_count(buffer)):
+            if lib.jack_midi_event_get(ctypes.byref(event), buffer, index) != 0:
+                break
+            self._handle(start + event.time / self._clock.rate, ctypes.string_at(event.buffer, event.size))
         return 0
 
 

@@ -117,6 +117,35 @@ def test_a_lost_pulse_keeps_the_phase() -> None:
     assert follower.bpm == pytest.approx(133, abs=1.0)
 
 
+def test_pulses_held_up_and_bunched_lose_nothing() -> None:
+    follower = started()
+    times = pulses(100, 4 * PPQN + 1)
+    late = times[40] + 0.0375  # pulse 40 comes an interval and a half late, 41 and 42 right behind it
+    held_up = [*times[:40], late, late + 0.0002, late + 0.0004, *times[43:]]
+    feed(follower, held_up)
+    assert (follower.beats, follower.pulses, follower.missed) == (4, 4 * PPQN + 1, 0)
+    assert follower.bpm == pytest.approx(100, abs=0.05)
+    assert follower.last_beat_time == pytest.approx(times[4 * PPQN], abs=0.0005)
+
+
+def test_a_late_pulse_does_not_bend_the_tempo() -> None:
+    follower = started()
+    times = pulses(100, 2 * PPQN)
+    times[-1] += 0.02  # the last pulse of the window, held up most of an interval
+    feed(follower, times)
+    assert follower.bpm == pytest.approx(100, abs=0.05)  # the plain fit said 99.2
+    assert follower.missed == 0
+
+
+def test_a_stop_counts_a_pulse_held_back_after_a_gap() -> None:
+    follower = started()
+    times = pulses(100, PPQN)
+    feed(follower, times[:-2] + times[-1:])  # a gap before the last pulse: lost, or held up?
+    assert follower.pulses == PPQN - 2  # the next pulse would tell; the position runs on meanwhile
+    follower.feed(STOP, times[-1] + 0.001)
+    assert (follower.pulses, follower.missed) == (PPQN - 1, 0)
+
+
 def test_quick_stop_and_continue_counts_no_lost_pulses() -> None:
     follower = started()
     times = pulses(100, PPQN + 6)
