@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,8 +25,10 @@ from ensemble.sync.follow import Follow
 
 if TYPE_CHECKING:
     from ensemble.midi.keyboard import Keyboard
+    from ensemble.peers.band import Band
 
 DEMO_SCRIPT = "telephone.ens"
+KEY_VARIABLE = "ENSEMBLE_KEY"  # the laptops' shared secret, kept off the command line (and `ps`)
 SEED_HELP = "random seed (default: 0; a journal replays with its own)"
 
 
@@ -71,10 +74,20 @@ def _render_command(args: argparse.Namespace) -> int:
     from ensemble.performance.offline import load
     from ensemble.performance.sources import is_journal
 
-    script, out = Path(args.script), Path(args.out)
-    midi = Path(args.midi) if args.midi else None
-    journal = is_journal(script)
+    out, midi = Path(args.out), Path(args.midi) if args.midi else None
     outputs = {"--out": out} if midi is None else {"--out": out, "--midi": midi}
+    if len(args.scripts) > 1:  # a laptop ensemble's journals: one recording of the whole ensemble
+        from ensemble.performance.mixdown import mixdown
+
+        if args.seed is not None:
+            raise UserError("--seed has no effect when mixing journals (each replays with its own seed); "
+                            "leave it out")
+        journals = [Path(path) for path in args.scripts]
+        refuse_overlaps({f"the journal {path} being mixed": path for path in journals}, outputs)
+        print("\n".join(mixdown(journals, out, midi=midi).summary()))
+        return 0
+    script = Path(args.scripts[0])
+    journal = is_journal(script)
     refuse_overlaps({f"the {'journal' if journal else 'script'} being rendered": script}, outputs)
     # A journal's commands were applied once already: one that fails now is warned of, as live.
     return _render(load(script, args.seed), out, midi, strict=not journal)
@@ -90,8 +103,9 @@ def _play(args: argparse.Namespace) -> int:
     source = load_source(Path(args.script), args.seed, keyboard=args.midi_in is not None)
     outputs = _outputs(args)
     # A live performance: once the outputs are open, their time-critical threads get the GIL soon.
+    band = _band(args)
     runner = Runner(source, outputs, RealtimeClock(), lookahead=args.lookahead,
-                    when_open=prepare_interpreter, follow=_follow(args), keyboard=_keyboard(args))
+                    when_open=prepare_interpreter, follow=_follow(args), keyboard=_keyboard(args), band=band)
     if args.record:
         runner.record(Path(args.record))
     try:
@@ -160,6 +174,25 @@ def _keyboard(args: argparse.Namespace) -> Keyboard | None:
     return Keyboard(connect_to=args.midi_in or None)
 
 
+def _band(args: argparse.Namespace) -> Band | None:
+    """`--listen`: this laptop in a laptop ensemble; nothing listens on the network otherwise."""
+    key = args.key if args.key is not None else os.environ.get(KEY_VARIABLE)
+    if args.listen is None:
+        given = [flag for flag, value in (("--peer", args.peer), ("--name", args.name), ("--key", args.key))
+                 if value]
+        if given:
+            raise UserError(f"{given[0]} needs --listen HOST:PORT (where the other laptops reach this one)")
+        return None
+    from ensemble.peers.band import Band
+    from ensemble.peers.names import laptop_name, parse_address
+
+    peers = [parse_address(text) for text in args.peer or []]
+    name = laptop_name(args.name) if args.name else laptop_name(socket.gethostname(), strict=False)
+    if key == "":
+        raise UserError(f"--key (or {KEY_VARIABLE}) is empty: give the secret every laptop shares")
+    return Band(name, parse_address(args.listen), peers, None if key is None else key.encode())
+
+
 def _follow(args: argparse.Namespace) -> Follow | None:
     """Link or an external MIDI clock, only when asked for: nothing goes on the network otherwise."""
     from ensemble.session import DEFAULT_TEMPO
@@ -189,9 +222,10 @@ def _repl(args: argparse.Namespace) -> int:
 
     outputs = _outputs(args)
     # A live performance: once the outputs are open, their time-critical threads get the GIL soon.
+    band = _band(args)
     stage = Stage(outputs, RealtimeClock(), seed=args.seed or 0, lookahead=args.lookahead,
                   make_output=partial(make_output, options=_live_options(args)),
-                  when_open=prepare_interpreter, follow=_follow(args), keyboard=_keyboard(args))
+                  when_open=prepare_interpreter, follow=_follow(args), keyboard=_keyboard(args), band=band)
     run_repl(stage, midi_ports=lambda: ports.output_names(ports.backend(args.midi_backend)), vi_mode=args.vi)
     return 0
 
@@ -239,12 +273,23 @@ SHARED: dict[str, _Option] = {
         "nargs": "?", "const": "", "metavar": "PORT",
         "help": "a MIDI keyboard for `seed midi` (PORT: a part of a JACK MIDI output's name; none: a "
                 "port of our own, ensemble-midi-in:midi-in)"}),
+    "listen": _Option(("--listen",), None, {
+        "metavar": "HOST:PORT",
+        "help": "play in a laptop ensemble: listen here (UDP) for the other laptops' melodies"}),
+    "peer": _Option(("--peer",), None, {
+        "action": "append", "metavar": "HOST:PORT",
+        "help": "another laptop of the ensemble, where it listens (repeatable); only these are heard"}),
+    "name": _Option(("--name",), None, {
+        "metavar": "NAME", "help": "this laptop's name to the others (default: the host name)"}),
+    "key": _Option(("--key",), None, {
+        "metavar": "SECRET",
+        "help": f"a secret every laptop shares: each message signed and checked (or {KEY_VARIABLE})"}),
     "seed": _Option(("--seed",), None, {"type": _seed, "help": SEED_HELP}),
     "vi": _Option(("--vi",), False, {"action": "store_true",
                                      "help": "Vi key bindings in the REPL (default: Emacs)"}),
 }
 LIVE = ("to", "lookahead", "sc_latency", "midi_backend", "midi_clock", "nudge", "link", "quantum",
-        "link_start_stop", "clock_in", "midi_in")
+        "link_start_stop", "clock_in", "midi_in", "listen", "peer", "name", "key")
 
 
 def _add_shared(parser: argparse.ArgumentParser, names: tuple[str, ...], top: bool = False) -> None:
@@ -298,11 +343,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_shared(demo, ("seed",))
     demo.set_defaults(run=_demo, accepts=("seed",), command="demo")
 
-    render = commands.add_parser("render", help="render a performance script offline to a WAV")
-    render.add_argument("script", metavar="SCRIPT|JOURNAL",
-                        help="a performance script (one command per line) or a recorded journal (.jsonl)")
+    render = commands.add_parser(
+        "render", help="render a performance script offline to a WAV, or mix a laptop ensemble's journals")
+    render.add_argument("scripts", metavar="SCRIPT|JOURNAL", nargs="+",
+                        help="a performance script (one command per line) or a recorded journal (.jsonl); "
+                             "several journals, one per laptop, are mixed into one recording of the "
+                             "ensemble, each laptop where it began (by the laptops' clocks)")
     render.add_argument("--out", required=True, help="WAV file to write")
-    render.add_argument("--midi", help="also write the performance as a Standard MIDI File")
+    render.add_argument("--midi", help="also write the performance as a Standard MIDI File (several "
+                                       "journals: a track per laptop's agent, aligned as the audio)")
     _add_shared(render, ("seed",))
     render.set_defaults(run=_render_command, accepts=("seed",), command="render")
 

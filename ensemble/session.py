@@ -93,6 +93,19 @@ class KeyboardSeed(Protocol):
     def status(self) -> str: ...
 
 
+class Outside(Protocol):
+    """The other laptops (ensemble.peers.band): handed in from the top, never imported."""
+
+    def take(self, beat: float, wanted: set[str]) -> dict[str, Melody]:
+        """What the agents `wanted` (`alice/a3`) shared for the phrases before the one starting
+        at our `beat`, where it differs from what was taken last."""
+        ...
+
+    def share(self, beat: float, melodies: dict[str, Melody]) -> None:
+        """Our agents' greedy melodies, learned in the phrase starting at our `beat`."""
+        ...
+
+
 class Session:
     """`ear` makes the ear when an agent first listens (it needs the Glicol engine); without
     one, `reward=listen` is refused. `strict` (rehearsals) raises on a failing command instead
@@ -108,6 +121,7 @@ class Session:
         # or refused by it, and each phrase is composed at its tempo (see take_tempo).
         self.outside_tempo: OutsideTempo | None = None
         self.keyboard: KeyboardSeed | None = None  # `--midi-in`: what `seed midi` listens to
+        self.outside: Outside | None = None  # `--listen`: the other laptops of a laptop ensemble
         self.step_beats = DEFAULT_STEP
         self.beat = 0.0  # where the next phrase starts
         self.phrase_index = 0
@@ -196,16 +210,10 @@ class Session:
             log.warning("seed from the MIDI input: %s", played)
             pending.append((cmd.Seed(played), "the MIDI input"))
         for command, where in pending:
-            try:
-                self.apply(command)
-            except UserError as error:  # one bad command must not cost the others
-                if self.strict:
-                    raise UserError(f"{where}: {error}" if where else str(error)) from None
-                log.warning("%s: %s", where or command, error)
-                continue
-            if command.where & cmd.Where.JOURNAL:  # `seed midi` is kept as what it captured
-                for observer in self._observers:
-                    observer.applied(self.phrase_index, self.beat, command)
+            self._apply_pending(command, where)
+        if self.outside is not None:  # once the commands are in: a `follow` just typed takes it too
+            for target, melody in self.outside.take(self.beat, self.chain.outside_targets()).items():
+                self._apply_pending(cmd.Heard(target, melody), target)
         self._hear_steps_as_played()
         attempts = self.chain.step()
         melody = self.chain.melody
@@ -214,6 +222,8 @@ class Session:
         self._warn_of_unreachable_targets(attempts)
         for observer in self._observers:
             observer.composed(self.phrase_index, attempts)
+        if self.outside is not None:
+            self.outside.share(self.beat, self.chain.greedy_melodies())
         # With rhythm every part is laid on the seed's length: the shared phrase grid.
         grid = None if seed_lengths is None else sum(seed_lengths)
         phrase = Phrase(
@@ -230,6 +240,20 @@ class Session:
         self.beat += phrase.beats
         self._publish()
         return phrase
+
+    def _apply_pending(self, command: cmd.Command, where: str | None) -> None:
+        """Apply a command at the boundary and journal it; one that fails is said and skipped
+        (one bad command must not cost the others), or raised in a rehearsal."""
+        try:
+            self.apply(command)
+        except UserError as error:
+            if self.strict:
+                raise UserError(f"{where}: {error}" if where else str(error)) from None
+            log.warning("%s: %s", where or command, error)
+            return
+        if command.where & cmd.Where.JOURNAL:  # `seed midi` is kept as what it captured
+            for observer in self._observers:
+                observer.applied(self.phrase_index, self.beat, command)
 
     def apply(self, command: cmd.Command) -> None:
         """Apply one command now. Raises UserError, having changed nothing, when it cannot."""
@@ -260,7 +284,7 @@ class Session:
 
     @handles(cmd.Spawn)
     def _spawn(self, command: cmd.Spawn) -> None:
-        for name in self.chain.spawn(command.count):
+        for name in self.chain.spawn(command.count, command.leader):
             self.voicings[name] = self.default_voicing
 
     @handles(cmd.Set)
@@ -342,6 +366,10 @@ class Session:
     @handles(cmd.Follow)
     def _follow(self, command: cmd.Follow) -> None:
         self.chain.follow(command.agent, command.target)
+
+    @handles(cmd.Heard)
+    def _heard(self, command: cmd.Heard) -> None:
+        self.chain.hear_outside(command.agent, command.melody)
 
     @handles(cmd.Voice)
     def _voice(self, command: cmd.Voice) -> None:

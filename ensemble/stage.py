@@ -21,6 +21,7 @@ from ensemble.conductor import DEFAULT_LOOKAHEAD
 from ensemble.errors import UserError
 from ensemble.outputs import destinations
 from ensemble.outputs.base import Output
+from ensemble.peers.names import outside_agent, parse_address
 from ensemble.performance.journal import default_path
 from ensemble.performance.runner import Runner
 from ensemble.performance.script import ScriptLine, load_script
@@ -32,6 +33,7 @@ from ensemble.sync.follow import Follow
 
 if TYPE_CHECKING:
     from ensemble.midi.keyboard import Keyboard
+    from ensemble.peers.band import Band
 
 log = logging.getLogger(__name__)
 handles: Handlers[Stage] = Handlers()  # one handler per REPL-only command, answered at once
@@ -42,11 +44,12 @@ class Stage:
                  lookahead: float = DEFAULT_LOOKAHEAD,
                  make_output: Callable[[str], Output] = destinations.make_output,
                  ear: Callable[[], Ear] | None = None, when_open: Callable[[], None] = lambda: None,
-                 follow: Follow | None = None, keyboard: Keyboard | None = None) -> None:
+                 follow: Follow | None = None, keyboard: Keyboard | None = None,
+                 band: Band | None = None) -> None:
         options: dict[str, Any] = {} if ear is None else {"ear": ear}
         # On stage nothing ends the performance but the performer: not even having no output.
         self.runner = Runner(typed_source(seed), outputs, clock, lookahead, when_open=when_open,
-                             require_output=False, follow=follow, keyboard=keyboard, **options)
+                             require_output=False, follow=follow, keyboard=keyboard, band=band, **options)
         self.session = self.runner.session
         self.conductor = self.runner.conductor
         self.clock = clock
@@ -68,7 +71,9 @@ class Stage:
 
     def context(self, outputs: list[str] | None = None) -> cmd.Context:
         """What completion may offer: the agents there will be, and destinations."""
-        return cmd.Context(tuple(self.session.expected_agents()), tuple(outputs or destinations.FORMS))
+        band = self.runner.band
+        return cmd.Context(tuple(self.session.expected_agents()), tuple(outputs or destinations.FORMS),
+                           () if band is None else band.sharing())
 
     # -- typing -------------------------------------------------------------------------------
 
@@ -94,11 +99,27 @@ class Stage:
                 raise UserError(f"no agent '{name}' (agents: {known})")
         if isinstance(command, cmd.Spawn):  # refused, not heard dropping out
             self._check_room(command, len(expected) + command.count)
+        outside = self._outside_target(command)
         if is_sound_level(command) and self.session.apply_now(command):
             return f"{command}: now (heard within {self.conductor.lookahead:g} s)"
         index, seconds = self.session.submit_for_next(command)
         start = self.conductor.origin + seconds
-        return f"{command}: at phrase {index + 1}, {max(0.0, start - self.clock.now()):.1f} s from now"
+        answer = f"{command}: at phrase {index + 1}, {max(0.0, start - self.clock.now()):.1f} s from now"
+        return answer + outside
+
+    def _outside_target(self, command: cmd.Command) -> str:
+        """For a command that copies an agent on another laptop: refused without the network,
+        else what is known of it, to be said after the answer."""
+        target = (command.target if isinstance(command, cmd.Follow)
+                  else command.leader if isinstance(command, cmd.Spawn) else None)
+        if target is None or outside_agent(target) is None:
+            return ""
+        if self.runner.band is None:
+            raise UserError(f"{target} is on another laptop: start with --listen HOST:PORT "
+                            "(and --peer HOST:PORT)")
+        if target in self.runner.band.sharing():
+            return ""
+        return f" (nothing heard of {target} yet: until then it copies the seed)"
 
     def _check_room(self, command: cmd.Command, agents: int) -> None:
         """Every output playing must be able to take `agents` agents in all."""
@@ -183,6 +204,21 @@ class Stage:
         playing = ", ".join(o.name for o in self.conductor.outputs) or "none"
         raise UserError(f"no output '{command.spec}' playing (playing: {playing})")
 
+    @handles(cmd.Peer)
+    def _peer(self, command: cmd.Peer) -> str:
+        band = self._band()
+        address = parse_address(command.address)
+        return band.add(address) if command.action == "add" else band.remove(address)
+
+    @handles(cmd.Peers)
+    def _peers(self, command: cmd.Peers) -> str:
+        return "\n".join(self._band().lines())
+
+    def _band(self) -> Band:
+        if self.runner.band is None:
+            raise UserError("no other laptops: start with --listen HOST:PORT (and --peer HOST:PORT)")
+        return self.runner.band
+
     @handles(cmd.Record)
     def _record(self, command: cmd.Record) -> str:
         if not command.on:
@@ -224,6 +260,8 @@ class Stage:
         parts = [tempo, f"phrase {self.conductor.phrases_played}"]
         if self.runner.keyboard is not None:
             parts.append(f"keys: {self.runner.keyboard.status()}")
+        if self.runner.band is not None:
+            parts.append(self.runner.band.toolbar())
         if self.runner.recorder.writer is not None:
             parts.append("REC")
         if snapshot.pending:

@@ -61,3 +61,55 @@ def test_an_unwritable_output_is_one_line(tmp_path):
     result = _ensemble("render", "ok.ens", "--out", "no/such/dir/x.wav", cwd=tmp_path)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "cannot write no/such/dir/x.wav" in result.stderr
+
+
+def _laptops(folder):
+    """Two laptops' journals, recorded live (on virtual clocks): bob began 1.5 s after alice."""
+    from support.journals import one_note, record_laptop
+
+    for name, note, clock_start in (("alice", "C5", 1000.0), ("bob", "A3", 1001.5)):
+        record_laptop(folder / f"{name}.jsonl", one_note(note), clock_start)
+
+
+@pytest.mark.usefixtures("glicol")
+def test_render_of_several_journals_mixes_them_and_says_where_each_began(tmp_path):
+    _laptops(tmp_path)
+    result = _ensemble("render", "alice.jsonl", "bob.jsonl", "--out", "band.wav", "--midi", "band.mid",
+                       cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("wrote band.wav (5.0 s, 2 laptops, ") and lines[0].endswith("x real time)")
+    assert lines[1:] == ["wrote band.mid (a track per laptop's agent)",
+                         "  alice  from   0.000 s     3 phrases  3.5 s",
+                         "  bob    from   1.500 s     3 phrases  3.5 s"]
+    audio, rate = read_wav(tmp_path / "band.wav")
+    assert abs(len(audio) / rate - 5.0) < 0.01 and 0.1 < abs(audio).max() <= 0.985
+    said = result.stderr.splitlines()
+    assert said[0] == "laptop 1 of 2: alice (alice.jsonl)" and "laptop 2 of 2: bob (bob.jsonl)" in said
+    assert "mixing 2 laptops into band.wav: 5 s of audio, 882.2 kB WAV" in said
+    assert said[-1].startswith("mixing band.wav: 100% (5 of 5 seconds, in ")
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".")) == []
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["alice.jsonl", "carol.ens"],
+     "carol.ens is a script: several performances are mixed from their journals (.jsonl, one per laptop); a "
+     "script renders on its own"),
+    (["alice.jsonl", "nowhere.jsonl"], "cannot read nowhere.jsonl: No such file or directory"),
+    (["alice.jsonl", "bob.jsonl", "--out", "bob.jsonl"],
+     "--out bob.jsonl is the journal bob.jsonl being mixed: writing there would destroy it; choose another "
+     "file"),
+    (["alice.jsonl", "bob.jsonl", "--midi", "alice.jsonl"],
+     "--midi alice.jsonl is the journal alice.jsonl being mixed: writing there would destroy it; choose "
+     "another file"),
+    (["alice.jsonl", "bob.jsonl", "--seed", "3"],
+     "--seed has no effect when mixing journals (each replays with its own seed); leave it out"),
+])
+def test_a_bad_mix_is_one_line_and_writes_nothing(tmp_path, args, said):
+    _laptops(tmp_path)
+    (tmp_path / "carol.ens").write_text("spawn 1\nwait 1\n")
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    result = _ensemble("render", *args, *([] if "--out" in args else ["--out", "band.wav"]), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == f"ensemble: {said}\n"
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before

@@ -61,6 +61,21 @@ def test_an_option_the_command_would_ignore_is_refused(tmp_path, args, message):
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(("args", "message"), [
+    (["--peer", "10.77.0.3:7400"], "ensemble: --peer needs --listen HOST:PORT"),
+    (["--key", "s3cret"], "ensemble: --key needs --listen HOST:PORT"),
+    (["--listen", "10.77.0.2"], "ensemble: '10.77.0.2' is not HOST:PORT (e.g. 10.0.0.2:7400)"),
+    (["--listen", "10.77.0.2:7400", "--peer", "10.77.0.3:99999"], "ensemble: '10.77.0.3:99999': a port is"),
+    (["--listen", "10.77.0.2:7400", "--name", "a/b"], "ensemble: 'a/b' cannot name a laptop"),
+    (["--listen", "10.77.0.2:7400", "--key", ""], "ensemble: --key (or ENSEMBLE_KEY) is empty"),
+])
+def test_bad_laptop_ensemble_options_are_one_line_before_anything_plays(tmp_path, args, message):
+    (tmp_path / "s.ens").write_text("spawn 1\nwait 1\n")
+    result = _ensemble("play", "s.ens", "--to", "midi", *args, cwd=tmp_path, timeout=60)
+    assert result.returncode == 2 and result.stderr.startswith(message), result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
+
+
 @pytest.mark.usefixtures("glicol")
 def test_a_journal_replays_with_its_own_seed_and_another_is_refused(tmp_path):
     from ensemble.resources import bundled

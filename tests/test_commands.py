@@ -96,7 +96,7 @@ def test_bad_stage_and_steering_lines_say_why(line, message):
 
 
 def test_help_and_usage_come_from_the_declaration():
-    assert cmd.Spawn.usage() == "spawn [N]"
+    assert cmd.Spawn.usage() == "spawn [N] [follow TARGET]"
     assert cmd.Set.usage() == "set AGENT|all KEY=VALUE ..."
     assert cmd.Seed.usage() == "seed NOTE ..."
     assert cmd.Follow.help_line().startswith("follow AGENT TARGET ")

@@ -20,6 +20,7 @@ from ensemble.commands.kinds import (
     Notes,
     Number,
     NumberOr,
+    PeerAddress,
     Settings,
     Switch,
 )
@@ -178,6 +179,9 @@ def values_of(kind) -> st.SearchStrategy:
     """What an argument of this kind may hold, from the kind's own declaration."""
     if isinstance(kind, AgentRef):
         names = st.from_regex(r"a[0-9]{1,4}", fullmatch=True)
+        if kind.outside:  # an agent on another laptop: alice/a3
+            names = st.one_of(names, st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}/a(0|[1-9][0-9]{0,2})",
+                                                   fullmatch=True))
         extra = ["all"] * kind.everyone + ["seed"] * kind.seed
         return st.one_of(names, st.sampled_from(extra)) if extra else names
     if isinstance(kind, Number):
@@ -196,6 +200,10 @@ def values_of(kind) -> st.SearchStrategy:
         return st.sampled_from(kind.names())
     if isinstance(kind, Destination):
         return destinations
+    if isinstance(kind, PeerAddress):
+        hosts = st.one_of(st.from_regex(r"[a-z0-9]([a-z0-9.-]{0,20}[a-z0-9])?", fullmatch=True),
+                          st.ip_addresses(v=4).map(str))
+        return st.tuples(hosts, st.integers(1, 65535)).map(lambda pair: f"{pair[0]}:{pair[1]}")
     if isinstance(kind, Notes):
         steps = st.one_of(st.integers(LOWEST_NOTE, HIGHEST_NOTE), st.just(REST))
         lengths = st.one_of(st.just(STEP), st.integers(1, MAX_TICKS))  # a step, or a length of its own

@@ -279,3 +279,70 @@ def test_lengths_need_a_step_on_their_grid():
     grid = r"a seed with lengths needs a step on the grid of lengths \(step is 0\.3"
     with pytest.raises(UserError, match=grid):
         session.next_phrase()
+
+
+class Laptops:
+    """The other laptops as the session sees them (ensemble.peers.band.Band's two calls): what
+    they shared, by our beat, and what we shared."""
+
+    def __init__(self, heard):
+        self.heard = heard  # our beat -> {alice/a3: melody}, as a band would give for that phrase
+        self.asked, self.shared = [], []
+
+    def take(self, beat, wanted):
+        self.asked.append((beat, set(wanted)))
+        return {target: melody for target, melody in self.heard.get(beat, {}).items() if target in wanted}
+
+    def share(self, beat, melodies):
+        self.shared.append((beat, melodies))
+
+
+class Journal:
+    def __init__(self):
+        self.lines = []
+
+    def applied(self, phrase, beat, command):
+        self.lines.append((phrase, str(command)))
+
+    def composed(self, phrase, attempts):
+        pass
+
+
+def test_what_other_laptops_share_is_taken_after_the_typed_commands_and_journaled():
+    tune = Melody.parse("D4 G4 A4 B4 A4")
+    session, journal = Session(seed=1), Journal()
+    session.outside = laptops = Laptops({2.5: {"alice/a3": tune, "bob/a0": tune}})
+    session.observe(journal)
+    session.submit(cmd.Spawn(2))
+    session.next_phrase()
+    session.submit(cmd.Follow("a0", "alice/a3"))  # typed: its target is taken in the same phrase
+    session.next_phrase()
+    assert laptops.asked == [(0.0, set()), (2.5, {"alice/a3"})]
+    assert journal.lines == [(0, "spawn 2"), (1, "follow a0 alice/a3"), (1, "heard alice/a3 D4 G4 A4 B4 A4")]
+    assert session.history.recent("a0", 1)[0].target == tune.notes
+    # what we shared: every agent's greedy melody, once a phrase, stamped with the phrase's beat
+    assert [beat for beat, _ in laptops.shared] == [0.0, 2.5]
+    assert laptops.shared[-1][1] == session.chain.greedy_melodies()
+
+
+def test_a_journal_with_heard_lines_replays_the_same_without_the_network(tmp_path):
+    from ensemble.performance.journal import Recorder, read_journal
+    from ensemble.performance.sources import journal_source
+
+    first, then = Melody.parse("D4 G4 A4 B4 A4"), Melody.parse("D4 G4 A4 A4 A4")
+    session = Session(seed=4)
+    session.outside = Laptops({2.5: {"alice/a3": first}, 7.5: {"alice/a3": then}})
+    journal = Recorder(session).start(tmp_path / "bob.jsonl", ["glicol"])
+    session.submit(cmd.Spawn(2, "follow", "alice/a3"))
+    for _ in range(6):
+        session.next_phrase()
+    journal.close()
+    recorded = read_journal(tmp_path / "bob.jsonl")
+    assert recorded.warnings == []
+    replay = Session(seed=recorded.seed)  # no laptops: what they shared is in the journal
+    with captured() as messages:
+        list(journal_source(recorded).play(replay))
+    assert messages == []
+    assert [[a.played for a in p] for p in replay.history.attempts] == \
+           [[a.played for a in p] for p in session.history.attempts]
+    assert replay.chain.outside == {"alice/a3": then}

@@ -170,3 +170,43 @@ def test_link_on_without_the_extra_is_one_line_saying_how_to_install_it(monkeypa
     install = "Ableton Link needs the optional extra: pip install 'ensemble[link]' (aalink, GPL)"
     assert stage.type("link on") == install
     assert stage.type("link off") == "Link is off already"
+
+
+def test_peer_commands_need_a_laptop_that_listens():
+    stage = Stage([], VirtualClock())
+    for line in ("peers", "peer add 10.77.0.3:7400"):
+        assert stage.type(line) == "no other laptops: start with --listen HOST:PORT (and --peer HOST:PORT)"
+    assert stage.type("peer add 10.77.0.3") == "'10.77.0.3' is not HOST:PORT (e.g. 10.0.0.2:7400)"
+    stage.type("spawn 1")
+    assert stage.type("follow a0 alice/a3") == (
+        "alice/a3 is on another laptop: start with --listen HOST:PORT (and --peer HOST:PORT)")
+
+
+def test_peers_are_added_removed_shown_and_followed():
+    from support.laptops import Laptops
+
+    from ensemble.peers.band import Band
+
+    with Laptops(["alice", "bob"]) as lan:
+        alice, bob = lan["alice"], lan["bob"]
+        band = alice.call(lambda: Band("alice", (alice.address, 7400), [], None))
+        try:
+            stage = Stage([], VirtualClock(), band=band)
+            where = f"{bob.address}:7400"
+            assert stage.type(f"peer add {where}") == (
+                f"peer {where} added: we share with it, and take what it shares")
+            assert stage.type(f"peer add {where}") == f"peer {where} is listed already"
+            assert stage.type("peers").splitlines() == [f"alice, listening on {alice.address}:7400",
+                                                        f"  ? at {where}: never heard"]
+            answer = stage.type("spawn 2 follow bob/a0")
+            assert answer.startswith("spawn 2 follow bob/a0: at phrase 1")
+            assert answer.endswith(" (nothing heard of bob/a0 yet: until then it copies the seed)")
+            assert stage.type("follow a3 bob/a0") == "no agent 'a3' (agents: a0, a1)"
+            assert f"peers {where}(quiet)" in stage.toolbar()
+            stage.session.next_phrase()
+            assert stage.session.chain.follows == {"a0": "bob/a0", "a1": "a0"}
+            assert stage.type(f"peer remove {where}") == (
+                f"peer {where} removed: its followers here keep its last melody")
+            assert stage.type(f"peer remove {where}") == f"no peer {where} (peers: none)"
+        finally:
+            band.close()

@@ -4,12 +4,15 @@ parsing, printing, help, completion, typo hints and checks are derived (language
 from ensemble.commands.catalogue import (
     Follow,
     Forget,
+    Heard,
     Help,
     Kill,
     Link,
     Load,
     Mute,
     Out,
+    Peer,
+    Peers,
     Quit,
     Record,
     Seed,
@@ -28,7 +31,7 @@ from ensemble.commands.catalogue import (
 from ensemble.commands.language import COMMANDS, PERFORMANCE, Command, Context, Where, parse_command
 
 __all__ = [
-    "COMMANDS", "PERFORMANCE", "Command", "Context", "Follow", "Forget", "Help", "Kill", "Link", "Load",
-    "Mute", "Out", "Quit", "Record", "Seed", "SeedMidi", "Set", "Solo", "Spawn", "Status", "Step", "Tempo",
-    "Train", "Unmute", "Voice", "Wait", "Where", "parse_command",
+    "COMMANDS", "PERFORMANCE", "Command", "Context", "Follow", "Forget", "Heard", "Help", "Kill", "Link",
+    "Load", "Mute", "Out", "Peer", "Peers", "Quit", "Record", "Seed", "SeedMidi", "Set", "Solo", "Spawn",
+    "Status", "Step", "Tempo", "Train", "Unmute", "Voice", "Wait", "Where", "parse_command",
 ]

@@ -17,12 +17,14 @@ from ensemble.commands.kinds import (
     Notes,
     Number,
     NumberOr,
+    PeerAddress,
     Settings,
     Switch,
 )
 from ensemble.commands.language import COMMANDS, Command, Where, arg, command
 from ensemble.errors import UserError
 from ensemble.melody import Melody
+from ensemble.peers.names import outside_agent
 from ensemble.voicing import VOICES
 
 MIN_TEMPO, MAX_TEMPO = 20.0, 400.0
@@ -52,10 +54,17 @@ class SeedMidi(Command):
     what: int | str = arg(NumberOr(Number("N", True, 1, MAX_CAPTURE), ("follow", "off")))
 
 
-@command("add N agents at the end of the chain (a0, a1, ...)")
+@command("add N agents at the end of the chain (a0, a1, ...); follow TARGET: the first copies TARGET "
+         "(alice/a3: a sub-chain of an agent on another laptop)", usage="spawn [N] [follow TARGET]")
 @dataclass(frozen=True)
 class Spawn(Command):
     count: int = arg(Number("N", True, 1, MAX_SPAWN), default=1)
+    follow: str | None = arg(Choice(("follow",), "follow"), default=None)
+    leader: str | None = arg(AgentRef(seed=True, outside=True, metavar="TARGET"), default=None)
+
+    def __post_init__(self) -> None:
+        if (self.follow is None) != (self.leader is None):
+            raise UserError("usage: spawn [N] [follow TARGET]")
 
 
 @command("change learning and voice settings (help set lists them)")
@@ -108,11 +117,22 @@ class Solo(Command):
     agent: str = arg(AGENT)
 
 
-@command("rewire: AGENT copies TARGET (an agent, or seed)")
+@command("rewire: AGENT copies TARGET (an agent, seed, or alice/a3 on another laptop)")
 @dataclass(frozen=True)
 class Follow(Command):
     agent: str = arg(AGENT)
-    target: str = arg(AgentRef(seed=True, metavar="TARGET"))
+    target: str = arg(AgentRef(seed=True, outside=True, metavar="TARGET"))
+
+
+@command("what an agent on another laptop shared, as its followers here took it", where=Where.JOURNAL)
+@dataclass(frozen=True)
+class Heard(Command):
+    agent: str = arg(AgentRef(outside=True, metavar="PEER/AGENT"))
+    melody: Melody = arg(Notes())
+
+    def __post_init__(self) -> None:
+        if outside_agent(self.agent) is None:
+            raise UserError(f"'{self.agent}' is not an agent on another laptop (PEER/AGENT)")
 
 
 @command("the voice, on Glicol and SuperCollider")
@@ -140,6 +160,20 @@ class Forget(Command):
 class Out(Command):
     action: str = arg(Choice(("add", "remove"), "add|remove"))
     spec: str = arg(Destination())
+
+
+@command("play with another laptop (add) or no longer (remove); --listen must be given", where=Where.REPL)
+@dataclass(frozen=True)
+class Peer(Command):
+    action: str = arg(Choice(("add", "remove"), "add|remove"))
+    address: str = arg(PeerAddress())
+
+
+@command("the other laptops: who, last heard, round trip, what they share, what was refused",
+         where=Where.REPL)
+@dataclass(frozen=True)
+class Peers(Command):
+    pass
 
 
 @command("join (on) or leave (off) an Ableton Link session, from the next phrase; needs ensemble[link]",

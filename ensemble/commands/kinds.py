@@ -13,6 +13,7 @@ from ensemble.hints import hint
 from ensemble.learning.settings import LEARNING, LearningSettings
 from ensemble.melody import SCALES, Melody
 from ensemble.outputs.destinations import FORMS, check_spec
+from ensemble.peers.names import outside_agent, parse_address
 from ensemble.safe_text import printable
 from ensemble.values import Spec, format_value, parse_value
 from ensemble.voicing import VOICING, Voicing
@@ -61,26 +62,31 @@ class _Single:
 
 @dataclass(frozen=True)
 class AgentRef(_Single):
-    """An agent's name, or also `all` (every agent) or `seed` (the melody) where they fit."""
+    """An agent's name, or also `all` (every agent), `seed` (the melody) or an agent on another
+    laptop (`alice/a3`, `outside`) where they fit."""
 
     everyone: bool = False
     seed: bool = False
+    outside: bool = False
     metavar: str = "AGENT"
 
     def read(self, word: str) -> str:
-        if (self.everyone and word == "all") or (self.seed and word == "seed") or AGENT_NAME.match(word):
+        if ((self.everyone and word == "all") or (self.seed and word == "seed") or AGENT_NAME.match(word)
+                or (self.outside and outside_agent(word))):
             return word
         extra = ", or all" if self.everyone else ", or seed" if self.seed else ""
+        extra += ", or PEER/AGENT on another laptop" if self.outside else ""
         raise UserError(f"'{printable(word)}' is not an agent name (a0, a1, ...{extra})")
 
     def complete(self, word: str, context: Context) -> list[tuple[str, str]]:
         options = [(name, "agent") for name in context.agents]
         options += [("all", "every agent")] if self.everyone else []
         options += [("seed", "the seed melody")] if self.seed else []
+        options += [(name, "on another laptop") for name in context.outside] if self.outside else []
         return _offer(word, options)
 
     def agents(self, value: Any) -> list[str]:
-        return [] if value in ("all", "seed") else [value]
+        return [] if value is None or value in ("all", "seed") or outside_agent(value) else [value]
 
 
 @dataclass(frozen=True)
@@ -201,6 +207,17 @@ class CommandName(_Single):
 
     def complete(self, word: str, context: Context) -> list[tuple[str, str]]:
         return _offer(word, [(name, "") for name in self.names()])
+
+
+@dataclass(frozen=True)
+class PeerAddress(_Single):
+    """Where another laptop listens: HOST:PORT."""
+
+    metavar: str = "HOST:PORT"
+
+    def read(self, word: str) -> str:
+        parse_address(word)
+        return word
 
 
 @dataclass(frozen=True)

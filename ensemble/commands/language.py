@@ -35,6 +35,7 @@ class Context:
 
     agents: tuple[str, ...] = ()  # the agents there will be once pending commands land
     outputs: tuple[str, ...] = ()  # destinations one could add (`out add`) or is playing on
+    outside: tuple[str, ...] = ()  # agents the peers share (`alice/a3`)
 
 
 class Kind(Protocol):
@@ -89,6 +90,7 @@ class Command:
     where: ClassVar[Where]
     not_here: ClassVar[str]  # said when it is typed in the REPL, where it is not allowed
     args: ClassVar[tuple[Arg, ...]]
+    declared_usage: ClassVar[str | None] = None
 
     def __str__(self) -> str:
         words = [self.name]
@@ -105,7 +107,7 @@ class Command:
 
     @classmethod
     def usage(cls) -> str:
-        return " ".join([cls.name, *(argument.usage for argument in cls.args)])
+        return cls.declared_usage or " ".join([cls.name, *(argument.usage for argument in cls.args)])
 
     @classmethod
     def help_line(cls) -> str:
@@ -120,13 +122,15 @@ R = TypeVar("R")
 
 
 def command(help: str, where: Where = PERFORMANCE, not_here: str = "",
-            name: str | None = None) -> Callable[[C], C]:
+            name: str | None = None, usage: str | None = None) -> Callable[[C], C]:
     """Declare a command: the class's name in lower case is what is typed, unless `name` says
-    otherwise (two words, `seed midi`: a command of its own beside `seed`)."""
+    otherwise (two words, `seed midi`: a command of its own beside `seed`). `usage`: its usage
+    line, where the arguments' own would mislead (two that come together)."""
 
     def declare(cls: C) -> C:
         cls.name = name or cls.__name__.lower()
         cls.help, cls.where, cls.not_here = help, where, not_here
+        cls.declared_usage = usage
         cls.args = tuple(_arg(f) for f in fields(cls))  # type: ignore[arg-type]
         COMMANDS[cls.name] = cls
         return cls

@@ -14,6 +14,7 @@ from ensemble.melody import Melody
 
 SEED = "seed"
 MAX_AGENTS = 256
+OUTSIDE = "/"  # in a target's name: an agent on another laptop (`alice/a3`), known by what it shares
 
 # (agents, whom each copies, played, targets) -> per-step rewards in [-1, 1] for agents whose
 # reward is `listen`. Only the caller knows how agents sound, so it is handed in.
@@ -63,8 +64,14 @@ def accuracy(played: tuple[int, ...], wanted: tuple[int, ...], played_lengths: t
     return sum(hits) / len(wanted)
 
 
+def is_outside(target: str) -> bool:
+    """Whether `target` is an agent on another laptop (`alice/a3`)."""
+    return OUTSIDE in target
+
+
 class Chain:
-    """Agents a0, a1, ... each copying the seed or another agent's greedy melody.
+    """Agents a0, a1, ... each copying the seed, another agent's greedy melody, or the melody an
+    agent on another laptop last shared (`outside`; the seed's until one has come).
 
     Deterministic for a given seed and sequence of calls. `can_listen` is asked before any
     agent is set to listen (it may raise UserError: no ear to be had); `hear` rewards them.
@@ -77,6 +84,7 @@ class Chain:
         self.defaults = LearningSettings()
         self.names: list[str] = []
         self.follows: dict[str, str] = {}
+        self.outside: dict[str, Melody] = {}  # `alice/a3` -> what it shared last (kept when it goes quiet)
         self._bank = QBank(len(melody), np.random.default_rng(seed))
         self.step_length = 8  # ticks of a step (0.5 beat), for melodies with lengths; STEP when off the grid
         self.next_index = 0
@@ -86,15 +94,19 @@ class Chain:
 
     # -- shaping the chain ------------------------------------------------------------------
 
-    def spawn(self, count: int = 1) -> list[str]:
-        """Add `count` agents at the end of the chain; each copies the one before it."""
+    def spawn(self, count: int = 1, first_follows: str | None = None) -> list[str]:
+        """Add `count` agents at the end of the chain; each copies the one before it, the first
+        `first_follows` if given (an agent on another laptop: a sub-chain of it here)."""
         if len(self.names) + count > MAX_AGENTS:
             raise UserError(f"at most {MAX_AGENTS} agents (there are {len(self.names)})")
-        added = []
+        if first_follows is not None:
+            self._check_target(first_follows)
+        added: list[str] = []
         for _ in range(count):
             name = agent_name(self.next_index)
             self.next_index += 1
-            self.follows[name] = self.names[-1] if self.names else SEED
+            before = added[-1] if added else first_follows or (self.names[-1] if self.names else SEED)
+            self.follows[name] = before
             self.names.append(name)
             self._bank.add(self.defaults)
             added.append(name)
@@ -126,13 +138,25 @@ class Chain:
         self._bank.remove(row)
 
     def follow(self, name: str, target: str) -> None:
-        """Rewire: `name` copies `target` (an agent or the seed) from its next attempt on."""
+        """Rewire: `name` copies `target` (an agent, here or on another laptop, or the seed) from
+        its next attempt on."""
         self._row(name)
-        if target != SEED:
-            self._row(target)
+        self._check_target(target)
         if target == name:
             raise UserError(f"{name} cannot copy itself (follow {name} seed, or another agent)")
         self.follows[name] = target
+
+    def _check_target(self, target: str) -> None:
+        if target != SEED and not is_outside(target):
+            self._row(target)
+
+    def hear_outside(self, target: str, melody: Melody) -> None:
+        """What agent `target` on another laptop shared: its followers here copy it from now on."""
+        self.outside[target] = melody
+
+    def outside_targets(self) -> set[str]:
+        """The agents on other laptops that agents here copy."""
+        return {target for target in self.follows.values() if is_outside(target)}
 
     def forget(self, name: str) -> None:
         """Start an agent over: fresh Q-values and its first epsilon."""
@@ -163,6 +187,14 @@ class Chain:
 
     def greedy(self, name: str) -> tuple[int, ...]:
         return tuple(int(n) for n in self._bank.greedy()[self._row(name)])
+
+    def greedy_melodies(self) -> dict[str, Melody]:
+        """Every agent's greedy melody, with its lengths (ticks) when lengths are in play: what
+        is shared with other laptops."""
+        notes = self._bank.greedy()
+        lengths = self._bank.greedy_lengths(self.step_length) if self.rhythmic else None
+        return {name: Melody(_ints(notes, row), _maybe_ints(lengths, row))
+                for row, name in enumerate(self.names)}
 
     @property
     def rhythmic(self) -> bool:
@@ -212,17 +244,27 @@ class Chain:
 
     def _targets(self) -> np.ndarray:
         """Each agent's target notes: the seed's, or its predecessor's greedy ones."""
-        return self._copied(np.array(self.melody.notes, dtype=np.int64), self._bank.greedy())
+        return self._copied(np.array(self.melody.notes, dtype=np.int64), self._bank.greedy(),
+                            lambda melody: melody.notes)
 
     def _target_lengths(self) -> np.ndarray:
         """Each agent's target's lengths in ticks: the seed's, or its predecessor's greedy ones."""
         return self._copied(np.array(self.melody.ticks(self.step_length), dtype=np.int64),
-                            self._bank.greedy_lengths(self.step_length))
+                            self._bank.greedy_lengths(self.step_length),
+                            lambda melody: melody.ticks(self.step_length))
 
-    def _copied(self, seed: np.ndarray, greedy: np.ndarray) -> np.ndarray:
-        """Per agent, the seed's row or its predecessor's row of `greedy`."""
-        rows = [seed if self.follows[name] == SEED else greedy[self._row(self.follows[name])]
-                for name in self.names]
+    def _copied(self, seed: np.ndarray, greedy: np.ndarray,
+                outside: Callable[[Melody], tuple[int, ...]]) -> np.ndarray:
+        """Per agent, the seed's row, its predecessor's row of `greedy`, or (`outside` reading
+        it) what its predecessor on another laptop shared, fitted to our phrase's steps."""
+        rows = []
+        for name in self.names:
+            target = self.follows[name]
+            if is_outside(target):
+                shared = self.outside.get(target)
+                rows.append(seed if shared is None else np.array(fitted(outside(shared), len(seed))))
+            else:
+                rows.append(seed if target == SEED else greedy[self._row(target)])
         return np.stack(rows)
 
     def _row(self, name: str) -> int:
@@ -231,6 +273,11 @@ class Chain:
         except ValueError:
             known = ", ".join(self.names) or "none yet: spawn some"
             raise UserError(f"no agent '{name}' (agents: {known})") from None
+
+
+def fitted(values: tuple[int, ...], steps: int) -> tuple[int, ...]:
+    """A melody from another laptop on our phrase's `steps`: cut short, or looped to fill it."""
+    return tuple(values[index % len(values)] for index in range(steps))
 
 
 def _ints(values: np.ndarray, row: int) -> tuple[int, ...]:

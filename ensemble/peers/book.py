@@ -13,9 +13,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ensemble.peers.names import Address
 from ensemble.peers.wire import Message, Ping, Pong, Share
 
-Address = tuple[str, int]  # (host, UDP port)
 QUIET = 5.0  # seconds without a word after which a peer counts as quiet
 
 

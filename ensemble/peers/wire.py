@@ -35,6 +35,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.parsing import osc_types
 
 from ensemble.melody import REST
+from ensemble.peers.names import AGENT_NAME, PEER_NAME
 from ensemble.rhythm import MAX_TICKS
 from ensemble.safe_text import printable
 
@@ -45,8 +46,6 @@ MAX_SEQ = 2**31 - 1  # the largest OSC int32
 SIGNATURE_SIZE = 32  # HMAC-SHA256
 UNSIGNED = bytes(SIGNATURE_SIZE)  # the signature of a datagram sent without a key
 LOWEST_NOTE, HIGHEST_NOTE = 0, 127  # MIDI; REST besides
-PEER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
-AGENT_NAME = re.compile(r"a(?:0|[1-9][0-9]{0,2})")  # a0..a999, one spelling per agent
 
 SHARE, PING, PONG = "/ensemble/share", "/ensemble/ping", "/ensemble/pong"
 _TYPE_TAGS = {SHARE: re.compile(r",sid(?:sb[bN])*b"), PING: re.compile(r",sidb"), PONG: re.compile(r",sidb")}

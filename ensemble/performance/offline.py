@@ -132,7 +132,7 @@ def render(source: Source, out: Path, *, engine: GlicolEngine | None = None, sho
     targets = [out] if midi is None else [out, midi]
     with written_together(targets) as partials:
         plan = rehearse(source, strict, stream)
-        check_room(plan, partials[0])
+        check_room(plan.wav_bytes, partials[0])
         if stream is not None:
             print(f"rendering {out}: {plan.describe()}", file=stream, flush=True)
         started = time.perf_counter()
@@ -188,16 +188,17 @@ class _Watch:
         return None
 
 
-def check_room(plan: Plan, wav: PartialFile) -> None:
-    """Refuse up front a WAV its disk cannot hold, rather than fail when the disk is full."""
+def check_room(needed: int, wav: PartialFile) -> None:
+    """Refuse up front a WAV of `needed` bytes its disk cannot hold, rather than fail when the
+    disk is full."""
     if wav.in_place:
         return
     try:
         free = shutil.disk_usage(wav.path.parent).free
     except OSError:
         return
-    if plan.wav_bytes > free:
-        raise UserError(f"cannot write {wav.target}: it needs {progress.size(plan.wav_bytes)} and its disk "
+    if needed > free:
+        raise UserError(f"cannot write {wav.target}: it needs {progress.size(needed)} and its disk "
                         f"has {progress.size(free)} free")
 
 

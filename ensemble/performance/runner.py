@@ -24,6 +24,7 @@ from ensemble.sync.follow import Follow
 
 if TYPE_CHECKING:
     from ensemble.midi.keyboard import Keyboard
+    from ensemble.peers.band import Band
 from ensemble.sync.timeline import FollowedTimeline
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,8 @@ class Runner:
     def __init__(self, source: Source, outputs: list[Output], clock: Clock,
                  lookahead: float = DEFAULT_LOOKAHEAD, ear: Callable[[], Ear] | None = default_ear,
                  when_open: Callable[[], None] = lambda: None, require_output: bool = True,
-                 live: bool = True, follow: Follow | None = None, keyboard: Keyboard | None = None) -> None:
+                 live: bool = True, follow: Follow | None = None, keyboard: Keyboard | None = None,
+                 band: Band | None = None) -> None:
         self.source = source
         self.clock = clock
         self.session = Session(seed=source.seed, ear=ear)
@@ -49,12 +51,18 @@ class Runner:
             self.session.outside_tempo = follow.beats
         self.keyboard = keyboard  # `--midi-in`: `seed midi` listens to it
         self.session.keyboard = keyboard
+        self.band = band  # `--listen`: the other laptops; the session shares with them and takes from them
+        self.session.outside = band
         inputs: list[Tells] = [] if keyboard is None else [keyboard]
         inputs += [] if follow is None else [follow.beats]
+        inputs += [] if band is None else [band]
         self.conductor = Conductor(source.play(self.session), self.session.tempo, outputs, clock,
                                    lookahead=lookahead, when_open=when_open, require_output=require_output,
                                    mix=(lambda: self.session.mix) if live else None, timeline=timeline,
                                    follow_tempo=self.session.take_tempo, inputs=inputs)
+        if band is not None:  # the shared timeline's beats, when there is one (Link)
+            band.beat_offset = lambda: getattr(self.conductor.timeline, "offset", None)
+        self.recorder.wall_time = self._wall_time  # each phrase line says when it began
         self.finished = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -78,6 +86,14 @@ class Runner:
         self.conductor.follow(None, then=current.close)  # closed once nothing reads it any more
         return "Link off: ensemble's own tempo from the next phrase"
 
+    def _wall_time(self, beat: float) -> float | None:
+        """The wall-clock (Unix) time at which `beat` sounds, once the conductor has placed beat 0
+        (it does so after the first phrase is composed: until then, None)."""
+        if not self.conductor.phrases_played:
+            return None
+        when = self.conductor.timeline.at(beat)
+        return None if when is None else self.clock.unix(when)
+
     def _follow(self, follow: Follow | None) -> None:
         self.follow = follow
         self.session.outside_tempo = None if follow is None else follow.beats
@@ -93,6 +109,8 @@ class Runner:
                 self.follow.close()
             if self.keyboard is not None:
                 self.keyboard.close()
+            if self.band is not None:
+                self.band.close()
 
     def start(self) -> None:
         """Play in a thread of the runner's own; `stop` ends it."""

@@ -144,3 +144,59 @@ def test_an_agent_playing_steps_is_scored_on_the_length_of_its_step():
     for attempts in _run(chain, 80):
         assert attempts[0].lengths == (8, 8)
     assert attempts[0].accuracy <= 0.5
+
+
+# -- agents on other laptops ---------------------------------------------------------------------
+
+def test_an_agent_on_another_laptop_is_copied_once_heard_and_the_seed_until_then():
+    ensemble = Chain(SEED_MELODY)
+    ensemble.spawn(2)
+    ensemble.follow("a0", "alice/a3")
+    assert ensemble.outside_targets() == {"alice/a3"}
+    before = {a.agent: a for a in ensemble.step()}
+    assert before["a0"].target == SEED_MELODY.notes  # nothing heard yet
+    shared = Melody.parse("D4 F4 A4 D5 A4 F4")
+    ensemble.hear_outside("alice/a3", shared)
+    a0_greedy = ensemble.greedy("a0")
+    after = {a.agent: a for a in ensemble.step()}
+    assert after["a0"].target == shared.notes
+    assert after["a1"].target == a0_greedy  # the chain goes on from it here as ever
+
+
+def test_a_melody_from_another_laptop_is_fitted_to_our_phrase():
+    ensemble = Chain(SEED_MELODY)  # six steps
+    ensemble.spawn(1, first_follows="bob/a0")
+    ensemble.hear_outside("bob/a0", Melody.parse("C4 D4 E4 F4"))  # four: looped
+    assert ensemble.step()[0].target == (60, 62, 64, 65, 60, 62)
+    ensemble.hear_outside("bob/a0", Melody.parse("C4 D4 E4 F4 G4 A4 B4 C5"))  # eight: cut
+    assert ensemble.step()[0].target == (60, 62, 64, 65, 67, 69)
+
+
+def test_spawn_follow_starts_a_sub_chain_of_another_laptops_agent():
+    ensemble = Chain(SEED_MELODY)
+    ensemble.spawn(1)
+    assert ensemble.spawn(3, first_follows="alice/a3") == ["a1", "a2", "a3"]
+    assert ensemble.follows == {"a0": SEED, "a1": "alice/a3", "a2": "a1", "a3": "a2"}
+    ensemble.remove("a1")  # its follower takes over what it copied
+    assert ensemble.follows["a2"] == "alice/a3"
+
+
+def test_spawn_follow_of_a_missing_local_agent_is_refused_and_nothing_spawned():
+    ensemble = Chain(SEED_MELODY)
+    with pytest.raises(UserError, match="no agent 'a7'"):
+        ensemble.spawn(2, first_follows="a7")
+    assert ensemble.names == []
+
+
+def test_greedy_melodies_are_what_a_laptop_shares():
+    ensemble = Chain(SEED_MELODY, seed=3)
+    ensemble.spawn(2)
+    _run(ensemble, 3)
+    shared = ensemble.greedy_melodies()
+    assert list(shared) == ["a0", "a1"]
+    assert shared["a0"] == Melody(ensemble.greedy("a0"))
+    assert shared["a0"].lengths is None  # no rhythm: steps travel as steps
+    ensemble.configure("all", {"rhythm": "0.5,1"})
+    ensemble.step()
+    lengths = ensemble.greedy_melodies()["a1"].lengths
+    assert lengths is not None and set(lengths) <= {8, 16}  # ticks: a step of 0.5 beat is 8

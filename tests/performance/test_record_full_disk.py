@@ -101,7 +101,7 @@ def test_a_full_disk_stops_the_journal_not_the_music(jack, synth, tmp_path):
     assert len(text.encode()) <= LIMIT_BLOCKS * 1024
     assert text.endswith("\n")  # the torn line's bytes were taken back: only complete lines
     last = json.loads(text.splitlines()[-1])
-    assert last == {"phrase": kept, "checksum": last["checksum"]}  # it ends at the phrase it said
+    assert last["phrase"] == kept and "checksum" in last  # it ends at the phrase it said (and when it began)
     assert read_journal(journal).warnings == []
 
     rendered = subprocess.run([sys.executable, "-m", "ensemble", "render", "long.jsonl", "--out", "x.wav"],

@@ -116,5 +116,5 @@ def test_a_wav_its_disk_cannot_hold_is_refused_up_front(tmp_path):
     plan = Plan(phrases=1, seconds=1e9, agent_seconds=1e9, render_seconds=1e6)  # 176 TB
     refused = r"^cannot write .*x\.wav: it needs 176\.4 TB and its disk has [\d.]+ [kMGT]B free$"
     with pytest.raises(UserError, match=refused), written_together([tmp_path / "x.wav"]) as (partial,):
-        check_room(plan, partial)
+        check_room(plan.wav_bytes, partial)
     assert _listing(tmp_path) == []

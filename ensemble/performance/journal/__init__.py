@@ -2,7 +2,10 @@
 
 A header line, then one line per command with the phrase it landed on, its beat and the wall
 time, and one line per phrase with a checksum of its attempts. Attempts are not stored: the
-seed and the commands recompute them, and the checksums say where a replay would diverge.
+seed and the commands recompute them, and the checksums say where a replay would diverge. A
+phrase played live also says the wall time it began (`start`), from the second phrase on (the
+first is composed before the performance places beat 0): the journals of laptops that played
+together line up by it. Older journals have none; nothing needs it to replay.
 
 Writing: the file is created with the first line the performance gives it (a performance that
 never starts, for want of an output, leaves no file), then appended a whole line at a time, so a

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ class Journal:
     header: dict[str, Any]
     commands: dict[int, list[cmd.Command]] = field(default_factory=dict)  # phrase -> applied there
     checksums: list[str] = field(default_factory=list)
+    # phrase (from 0) -> the wall-clock (Unix) time it began, where the journal says (played live)
+    starts: dict[int, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -162,6 +165,11 @@ def _read_line(journal: Journal, number: int, line: bytes) -> None:
     if "checksum" in entry:
         if not isinstance(entry["checksum"], str):
             raise _Damaged("the checksum is not text")
+        if "start" in entry:  # optional: journals of renders, and of older versions, have none
+            start = entry["start"]
+            if not isinstance(start, int | float) or isinstance(start, bool) or not math.isfinite(start):
+                raise _Damaged("the phrase's start time is not a number")
+            journal.starts[written - first] = float(start)
         journal.checksums.append(entry["checksum"])
     elif "command" in entry:
         command = _command(journal, number, entry["command"])

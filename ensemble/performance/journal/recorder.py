@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,11 @@ class Recorder:
         self._entries: list[dict[str, Any]] = []
         self._writer: JournalWriter | None = None
         self._lock = threading.Lock()
+        # The wall-clock (Unix) time at which a beat sounds, once the performance has placed it:
+        # the runner knows, a session alone does not. Each phrase line then says when its phrase
+        # began, so that the journals of laptops that played together can be laid on one time
+        # line (`ensemble render` of several journals).
+        self.wall_time: Callable[[float], float | None] = lambda beat: None
         session.observe(self)
 
     @property
@@ -38,7 +44,11 @@ class Recorder:
                    "command": str(command)})
 
     def composed(self, phrase: int, attempts: list[Attempt]) -> None:
-        self._add({"phrase": phrase + 1, "checksum": checksum(attempts)})
+        entry: dict[str, Any] = {"phrase": phrase + 1, "checksum": checksum(attempts)}
+        start = self.wall_time(self.session.beat)  # the session's beat is still this phrase's first
+        if start is not None:
+            entry["start"] = round(start, 4)  # to a tenth of a millisecond: a few samples
+        self._add(entry)
 
     def commands(self) -> list[tuple[int, str]]:
         """(phrase, numbered from 1; command) of every command applied so far."""
