@@ -126,6 +126,28 @@ def _plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _analyze(args: argparse.Namespace) -> int:
+    from ensemble.analysis import charts, tables
+    from ensemble.analysis.transcript import transcribe_file
+    from ensemble.files import written_together
+
+    if args.window is not None and args.window < 1:
+        raise UserError(f"--window is a number of phrases, at least 1, not {args.window}")
+    performance, png = Path(args.performance), Path(args.plot) if args.plot else None
+    if png is not None:
+        refuse_overlaps({"the performance being analysed": performance}, {"--plot": png})
+        charts.pyplot()  # no matplotlib: said before a long replay, not after it
+    with written_together([] if png is None else [png]) as partials:
+        transcript = transcribe_file(performance, args.seed)
+        window = args.window or tables.default_window(transcript.phrases)
+        print(tables.report(transcript, window), flush=True)
+        if png is not None:
+            charts.save(transcript, window, partials[0])
+    if png is not None:
+        print(f"wrote {png}")
+    return 0
+
+
 def _live_options(args: argparse.Namespace) -> LiveOptions:
     if not 0 < args.lookahead <= 2:
         raise UserError(f"--lookahead must be between 0 and 2 seconds, not {args.lookahead:g}")
@@ -373,6 +395,17 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("journal", metavar="JOURNAL", help="a journal (.jsonl)")
     plot.add_argument("-o", "--output", required=True, metavar="FILE.png", help="the picture to write")
     plot.set_defaults(run=_plot, accepts=(), command="plot")
+
+    analyze = commands.add_parser(
+        "analyze", help="measure how the melodies changed along the chain: fidelity, drift, pitch sets, "
+                        "intervals, contour, recovery")
+    analyze.add_argument("performance", metavar="SCRIPT|JOURNAL",
+                         help="a performance script or a recorded journal (.jsonl), replayed without sound")
+    analyze.add_argument("--plot", metavar="FILE.png", help="also draw each measure over the phrases")
+    analyze.add_argument("--window", type=int, metavar="N",
+                         help="phrases averaged in each cell and line (default: a tenth of the performance)")
+    _add_shared(analyze, ("seed",))
+    analyze.set_defaults(run=_analyze, accepts=("seed",), command="analyze")
 
     midi = commands.add_parser("midi", help="MIDI ports")
     midi_commands = midi.add_subparsers(dest="midi_command", required=True, metavar="ACTION")

@@ -104,6 +104,16 @@ class Melody:
     def __len__(self) -> int:
         return len(self.notes)
 
+    def transposed(self, semitones: int) -> Melody:
+        """Every note moved by `semitones`, rests and lengths kept; a UserError when a note would
+        leave MIDI's range."""
+        notes = tuple(note if note == REST else note + semitones for note in self.notes)
+        outside = [note for note in notes if note != REST and not LOWEST_NOTE <= note <= HIGHEST_NOTE]
+        if outside:
+            raise UserError(f"transposed by {semitones:+d}, the seed would leave MIDI "
+                            f"{LOWEST_NOTE}..{HIGHEST_NOTE} ({outside[0]})")
+        return Melody(notes, self.lengths)
+
     def __iter__(self) -> Iterator[int]:
         return iter(self.notes)
 

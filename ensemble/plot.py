@@ -23,7 +23,7 @@ DPI = 100  # so the PNG is 1200 x 900
 BAR = 0.9  # of a note's length is drawn: a gap shows where one note ends and the next begins
 
 
-def _pyplot() -> Any:
+def load_pyplot() -> Any:
     try:
         import matplotlib
 
@@ -85,7 +85,7 @@ def replayed(journal: Journal) -> Replay:
 
 def figure(journal: Journal, replay: Replay) -> Any:
     session = replay.session
-    pyplot = _pyplot()
+    pyplot = load_pyplot()
     fig = pyplot.figure(figsize=SIZE, dpi=DPI)
     grid = fig.add_gridspec(2, 3, height_ratios=[1, 1])
     curves = fig.add_subplot(grid[0, :])
@@ -211,4 +211,4 @@ def plot_journal(path: Path, out: Path) -> None:
     except OSError as error:
         raise UserError(f"cannot write {out}: {error.strerror or error}") from None
     finally:
-        _pyplot().close(fig)
+        load_pyplot().close(fig)

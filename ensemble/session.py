@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from ensemble import commands as cmd
+from ensemble.analysis.metrics import drift
 from ensemble.commands.language import Handlers
 from ensemble.errors import UserError
 from ensemble.events import Part, Phrase
@@ -282,6 +283,10 @@ class Session:
             self._need_grid_step("a seed with lengths")
         self.chain.reseed(command.melody)
 
+    @handles(cmd.Transpose)
+    def _transpose(self, command: cmd.Transpose) -> None:
+        self.chain.reseed(self.chain.melody.transposed(command.semitones))
+
     @handles(cmd.Spawn)
     def _spawn(self, command: cmd.Spawn) -> None:
         for name in self.chain.spawn(command.count, command.leader):
@@ -493,7 +498,8 @@ class Session:
                 name, chain.follows[name], chain.epsilon(name), tuple(a.accuracy for a in recent),
                 against_seed, written, name in self.muted,
                 f"alpha={settings.alpha:g} reward={settings.reward} palette={settings.palette}{rhythm} "
-                f"voice={self.voicing(name).voice}"))
+                f"voice={self.voicing(name).voice}{_evolving(settings)}",
+                None if last is None else drift(last.played, chain.melody.notes)))
         voicings = {name: self.voicing(name) for name in chain.names}
         sounds = {name: (voicing.sound(agent_number(name)), voicing.velocity)
                   for name, voicing in voicings.items()}
@@ -504,3 +510,12 @@ class Session:
 
     def seconds(self, beat: float) -> float:
         return self.tempo.seconds(beat)
+
+
+def _evolving(settings: LearningSettings) -> str:
+    """Its prior and hand-off, where they are not the defaults (for `status`)."""
+    words = [f"prior={settings.prior}", f"prior_strength={settings.prior_strength:g}"] \
+        if settings.prior != "none" else []
+    words += [f"handoff={settings.handoff}"] if settings.handoff.rule != "each" else []
+    words += [f"handoff_as={settings.handoff_as}"] if settings.handoff_as != "greedy" else []
+    return "".join(f" {word}" for word in words)

@@ -19,6 +19,7 @@ class AgentView:
     last_played: str | None  # its last heard attempt, written as a seed is (lengths too, with rhythm)
     muted: bool
     summary: str  # its main settings, as `set` writes them
+    drift: float | None = None  # how far its last heard attempt has drifted from the seed, 0..1
 
 
 @dataclass(frozen=True)

@@ -270,6 +270,7 @@ class Stage:
             spark = sparkline(list(agent.recent), width=RECENT) if agent.recent else ""
             exact = "=" if agent.recent and agent.recent[-1] == 1.0 else " "
             seed = f" s{agent.against_seed:.0%}" if agent.against_seed is not None else ""
+            seed += f" d{agent.drift:.2f}" if agent.drift else ""  # drifted from the seed (edit distance)
             muted = " (muted)" if agent.muted else ""
             parts.append(f"{agent.name}{muted} {spark} e{agent.epsilon:.2f}{exact}{seed}")
         return " | ".join(parts)

@@ -5,6 +5,7 @@ import sys
 
 import pytest
 from support.audio_analysis import read_wav
+from support.optional import required_module
 
 
 def _ensemble(*args, cwd):
@@ -113,3 +114,91 @@ def test_a_bad_mix_is_one_line_and_writes_nothing(tmp_path, args, said):
     assert result.returncode == 2
     assert result.stderr == f"ensemble: {said}\n"
     assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
+
+
+# -- ensemble analyze -------------------------------------------------------------------------------
+
+RESEEDED = ("seed C4 E4 G4 C5\nset all palette=major:C4-D5 epsilon=0.3\nspawn 3\nwait 12\n"
+            "seed D4 F4 A4 D5 C5\nwait 12\n")
+
+
+def _analysed(folder):
+    (folder / "s.ens").write_text(RESEEDED)
+    return folder / "s.ens"
+
+
+def test_analyze_prints_a_row_per_agent_and_the_recovery_after_the_change_of_the_seed(tmp_path):
+    from ensemble.analysis.tables import report
+    from ensemble.analysis.transcript import transcribe_file
+
+    script = _analysed(tmp_path)
+    result = _ensemble("analyze", "s.ens", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "s.ens: 24 phrases, 3 agents; each cell: its first 2 phrases → its last"
+    assert lines[1].split()[:5] == ["agent", "gen", "copies", "phrases", "fidelity"]
+    assert [line.split()[:4] for line in lines[3:7]] == [
+        ["seed", "0", "-", "1-24"], ["a0", "1", "seed", "1-24"], ["a1", "2", "a0", "1-24"],
+        ["a2", "3", "a1", "1-24"]]
+    at = lines.index("phrase 13: seed D4 F4 A4 D5 C5")
+    for line, label in ((lines[at + 1], "fidelity"), (lines[at + 2], "to seed")):
+        assert line.startswith(f"  {label:<8}  ")
+        assert [part.split()[0] for part in line[12:].split(", ")] == ["a0", "a1", "a2"]
+    # the report of the session's replay, in this process
+    assert lines[1:] == report(transcribe_file(script), 2).splitlines()[1:]
+    assert result.stderr == ""
+
+
+def test_analyze_a_journal_as_its_script(tmp_path):
+    from support.journals import record_laptop
+
+    _analysed(tmp_path)
+    record_laptop(tmp_path / "take.jsonl", RESEEDED, clock_start=1000.0)
+    from_script = _ensemble("analyze", "s.ens", "--window", "5", cwd=tmp_path).stdout.splitlines()
+    from_journal = _ensemble("analyze", "take.jsonl", "--window", "5", cwd=tmp_path).stdout.splitlines()
+    assert from_journal[0] == "take.jsonl: 24 phrases, 3 agents; each cell: its first 5 phrases → its last"
+    assert from_journal[1:] == from_script[1:] and len(from_script) > 10
+
+
+def test_analyze_plot_writes_a_png(tmp_path):
+    required_module("matplotlib", "pip install 'ensemble[plot]'")
+    _analysed(tmp_path)
+    result = _ensemble("analyze", "s.ens", "--plot", "measures.png", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "wrote measures.png"
+    data = (tmp_path / "measures.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")) == (1200, 900)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["measures.png", "s.ens"]
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["analyze", "s.ens", "--plot", "s.ens"],
+     "--plot s.ens is the performance being analysed: writing there would destroy it; choose another file"),
+    (["analyze", "s.ens", "--plot", "no/such/dir/m.png"],
+     "cannot write no/such/dir/m.png: No such file or directory"),
+    (["analyze", "s.ens", "--window", "0"], "--window is a number of phrases, at least 1, not 0"),
+    (["analyze", "bad.ens"], "bad.ens:2: alpha=2: allowed: a number from 0 to 1"),
+    (["analyze", "nowhere.ens"], "cannot read script nowhere.ens: No such file or directory"),
+    (["--to", "midi", "analyze", "s.ens"], "--to has no effect on `ensemble analyze`; leave it out"),
+])
+def test_analyze_refuses_in_one_line_and_writes_nothing(tmp_path, args, said):
+    _analysed(tmp_path)
+    (tmp_path / "bad.ens").write_text("spawn 1\nset a0 alpha=2\nwait 2\n")
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    result = _ensemble(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == f"ensemble: {said}\n" and result.stdout == ""
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
+
+
+def test_analyze_plot_without_matplotlib_is_one_line_before_any_work(tmp_path):
+    _analysed(tmp_path)
+    # matplotlib made unimportable in this process alone, as if it were not installed
+    run = ("import sys; sys.modules['matplotlib'] = None; from ensemble.cli import main; "
+           "sys.exit(main(sys.argv[1:]))")
+    result = subprocess.run([sys.executable, "-c", run, "analyze", "s.ens", "--plot", "m.png"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 2
+    assert result.stderr == "ensemble: plotting needs matplotlib: pip install 'ensemble[plot]'\n"
+    assert result.stdout == "" and sorted(path.name for path in tmp_path.iterdir()) == ["s.ens"]

@@ -4,7 +4,7 @@ from ensemble import commands as cmd
 from ensemble.history import HELD_PHRASES
 from ensemble.melody import Melody
 from ensemble.performance.journal import Recorder, read_journal
-from ensemble.plot import BAR, DPI, SIZE, Span, _pyplot, figure, plot_journal, replayed, roll_bars
+from ensemble.plot import BAR, DPI, SIZE, Span, figure, load_pyplot, plot_journal, replayed, roll_bars
 from ensemble.session import Session
 
 
@@ -35,7 +35,7 @@ def test_a_long_show_is_plotted_whole_with_the_piano_roll_of_its_last_phrases(tm
     for line in (line for line in curves.get_lines() if line.get_label() in ("a0", "a1")):
         assert line.get_xdata().tolist() == list(range(1, phrases + 1))  # every phrase, from the first
     starts = _starts(roll)
-    _pyplot().close(fig)
+    load_pyplot().close(fig)
     assert min(starts) == 4 * 50 and max(starts) < 4 * phrases  # 4 steps a phrase: the last ones only
     assert roll.get_title() == (f"who played what in the last {HELD_PHRASES} phrases "
                                 "(a lane per agent; hollow: muted)")
@@ -46,7 +46,7 @@ def test_a_show_whose_melodies_are_all_held_is_rolled_from_its_first_step(tmp_pa
     journal = read_journal(tmp_path / "short.jsonl")
     fig = figure(journal, replayed(journal))
     roll = fig.axes[1]
-    _pyplot().close(fig)
+    load_pyplot().close(fig)
     assert min(_starts(roll)) == 0 and roll.get_title() == "who played what (a lane per agent; hollow: muted)"
 
 
@@ -102,7 +102,7 @@ def test_a_rhythmic_show_is_rolled_at_the_onsets_and_lengths_heard(tmp_path):
     fig = figure(journal, replay)
     axes = fig.axes[1]
     rectangles = _rectangles(axes)
-    _pyplot().close(fig)
+    load_pyplot().close(fig)
     assert axes.get_xlabel() == "beat"
     assert len(rectangles) == len(bars)
     assert np.allclose(rectangles, [(bar.start, bar.length * BAR) for bar in bars])  # drawn as computed

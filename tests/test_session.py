@@ -118,11 +118,13 @@ def test_follow_voice_train_and_forget():
     assert session.chain.epsilon("a0") < 1.0
 
 
-def test_follow_checks_both_agents_and_refuses_a_loop_onto_itself():
+def test_follow_checks_both_agents_and_an_agent_may_copy_itself():
     session = _session_with(2)
-    for bad in (cmd.Follow("a1", "a9"), cmd.Follow("a7", "a0"), cmd.Follow("a1", "a1")):
+    for bad in (cmd.Follow("a1", "a9"), cmd.Follow("a7", "a0")):
         with pytest.raises(UserError):
             session.apply(bad)
+    session.apply(cmd.Follow("a1", "a1"))  # the control condition: one learner re-copying itself
+    assert session.chain.follows["a1"] == "a1"
 
 
 def test_recent_attempts_are_the_last_ones_in_order():
@@ -346,3 +348,34 @@ def test_a_journal_with_heard_lines_replays_the_same_without_the_network(tmp_pat
     assert [[a.played for a in p] for p in replay.history.attempts] == \
            [[a.played for a in p] for p in session.history.attempts]
     assert replay.chain.outside == {"alice/a3": then}
+
+
+def test_priors_hand_offs_and_transposes_change_the_music_and_replay_the_same(tmp_path):
+    from ensemble.performance.journal import Recorder, read_journal
+    from ensemble.performance.sources import journal_source
+
+    def perform(lines, path=None):
+        session = Session(seed=9)
+        journal = Recorder(session).start(path, ["glicol"]) if path else None
+        for line in lines:
+            session.submit(cmd.parse_command(line))
+        for phrase in range(30):
+            if phrase == 15:
+                session.submit(cmd.parse_command("transpose -3"))
+            session.next_phrase()
+        if journal:
+            journal.close()
+        return session
+
+    plain = ["seed C4 G4 E4 C5 A4", "spawn 3"]
+    evolving = [*plain, "set all prior=stepwise prior_strength=1.5 reward=near", "follow a0 a2",
+                "set all handoff=after:4 handoff_as=sample"]
+    original = perform(evolving, tmp_path / "evolving.jsonl")
+    assert original.chain.melody == Melody.parse("A3 E4 C#4 A4 F#4")
+    played = [[a.played for a in p] for p in original.history.attempts]
+    assert played != [[a.played for a in p] for p in perform(plain).history.attempts]
+    recorded = read_journal(tmp_path / "evolving.jsonl")
+    replay = Session(seed=recorded.seed)
+    with captured() as messages:
+        list(journal_source(recorded).play(replay))
+    assert messages == [] and [[a.played for a in p] for p in replay.history.attempts] == played

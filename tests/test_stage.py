@@ -210,3 +210,16 @@ def test_peers_are_added_removed_shown_and_followed():
             assert stage.type(f"peer remove {where}") == f"no peer {where} (peers: none)"
         finally:
             band.close()
+
+
+def test_the_toolbar_shows_how_far_each_agent_drifted_from_the_seed():
+    stage = Stage([], VirtualClock())
+    for line in ("seed C4 E4 G4 C5", "spawn 1", "set a0 epsilon=0 prior=repeat handoff=after:3"):
+        stage.session.submit(cmd.parse_command(line))
+    for _ in range(40):
+        stage.session.next_phrase()
+    assert " d" not in stage.toolbar().split("a0")[1]  # the seed exactly: no drift shown
+    assert "prior=repeat prior_strength=0.5 handoff=after:3" in stage.status()
+    stage.session.submit(cmd.parse_command("transpose 5"))  # F4 A4 C5 F5: a0 still plays C4 E4 G4 C5
+    stage.session.next_phrase()
+    assert " d1.00" in stage.toolbar()  # every step of its last attempt is off the new seed

@@ -24,6 +24,7 @@ from ensemble.commands.catalogue import (
     Step,
     Tempo,
     Train,
+    Transpose,
     Unmute,
     Voice,
     Wait,
@@ -33,5 +34,5 @@ from ensemble.commands.language import COMMANDS, PERFORMANCE, Command, Context, 
 __all__ = [
     "COMMANDS", "PERFORMANCE", "Command", "Context", "Follow", "Forget", "Heard", "Help", "Kill", "Link",
     "Load", "Mute", "Out", "Peer", "Peers", "Quit", "Record", "Seed", "SeedMidi", "Set", "Solo", "Spawn",
-    "Status", "Step", "Tempo", "Train", "Unmute", "Voice", "Wait", "Where", "parse_command",
+    "Status", "Step", "Tempo", "Train", "Transpose", "Unmute", "Voice", "Wait", "Where", "parse_command",
 ]

@@ -44,6 +44,12 @@ class Seed(Command):
     melody: Melody = arg(Notes())
 
 
+@command("move the seed by N semitones (-48..48), rests and lengths kept: a perturbation to recover from")
+@dataclass(frozen=True)
+class Transpose(Command):
+    semitones: int = arg(Number("N", True, -48, 48))
+
+
 @command("the next N steps played on the MIDI input (--midi-in) become the seed; follow: every "
          "phrase played, until off", where=Where.SCRIPT | Where.REPL, name="seed midi",
          not_here="")

@@ -52,22 +52,13 @@ class CopyMelodyEnv(gymnasium.Env[Observation, int]):
                  rhythm: str | Sequence[float] | None = None) -> None:
         """`rhythm`: the lengths in beats an agent may play (`"0.5,1,2"` or `(0.5, 1, 2)`); by
         default none, every note a step, unless the melody has lengths: then its own."""
-        self.melody = _melody(melody)
-        palette_value: Palette = _checked("palette", palette)
-        notes = np.array(replace(palette_value, with_rest=rests).notes)
-        choices = _rhythm(rhythm, self.melody)
-        if self.melody.rhythmic and not choices:
-            raise ValueError("rhythm=step: the melody has lengths; give the lengths to play them with")
-        # The note and (with rhythm) the length in ticks of each action: note by note, each with
-        # every length, in the order of the agents' moves (LearningSettings.moves).
-        self.actions = np.repeat(notes, len(choices)) if choices else notes
-        self.lengths = np.tile(np.array(choices), len(notes)) if choices else None
-        self.reward_kind: str = _checked("reward", reward)
-        cutoff = _checked("cutoff", cutoff)
-        if not 0.02 <= step_seconds <= 4.0:
-            raise ValueError(f"step_seconds={step_seconds}: allowed 0.02 to 4 (seconds a note lasts)")
-        self.timbre = Timbre(_checked("voice", voice), cutoff, float(step_seconds))
-        self.target_timbre = Timbre(_checked("voice", target_voice), cutoff, float(step_seconds))
+        self.melody = melody_of(melody)
+        self.actions, self.lengths = moves_of(palette, rests, rhythm, self.melody)
+        self.reward_kind: str = checked_option("reward", reward)
+        cutoff = checked_option("cutoff", cutoff)
+        check_step_seconds(step_seconds)
+        self.timbre = Timbre(checked_option("voice", voice), cutoff, float(step_seconds))
+        self.target_timbre = Timbre(checked_option("voice", target_voice), cutoff, float(step_seconds))
         if render_mode not in (None, *self.metadata["render_modes"]):
             raise ValueError(f"render_mode {render_mode!r}: choose from {self.metadata['render_modes']}")
         self.render_mode = render_mode
@@ -96,7 +87,7 @@ class CopyMelodyEnv(gymnasium.Env[Observation, int]):
         super().reset(seed=seed)
         options = options or {}
         if "melody" in options:
-            melody = _melody(options["melody"])
+            melody = melody_of(options["melody"])
             if len(melody) != len(self.melody):
                 raise ValueError(f"the melody must keep its {len(self.melody)} steps "
                                  "(make a new environment for another length)")
@@ -104,7 +95,7 @@ class CopyMelodyEnv(gymnasium.Env[Observation, int]):
                 raise ValueError("the melody has lengths: make a new environment with a rhythm to play them")
             self.melody = melody
         if "target_voice" in options:
-            voice = _checked("voice", options["target_voice"])
+            voice = checked_option("voice", options["target_voice"])
             self.target_timbre = Timbre(voice, self.target_timbre.cutoff, self.target_timbre.step_seconds)
         self._position, self._played, self._played_lengths = 0, [], []
         return self._observation(), self._wanted(0)
@@ -135,8 +126,8 @@ class CopyMelodyEnv(gymnasium.Env[Observation, int]):
         if wanted is None:
             played = melody_text(self._played) if self._played else "-"
             return f"target: {melody_text(self.melody.notes)}\nplayed: {played}"
-        played = _timed_text(self._played, self._played_lengths) if self._played else "-"
-        return f"target: {_timed_text(self.melody.notes, wanted)}\nplayed: {played}"
+        played = timed_text(self._played, self._played_lengths) if self._played else "-"
+        return f"target: {timed_text(self.melody.notes, wanted)}\nplayed: {played}"
 
     def _observation(self) -> Observation:
         if self.lengths is None:
@@ -174,7 +165,26 @@ class CopyMelodyEnv(gymnasium.Env[Observation, int]):
         return self.ear.rewards(played, self.timbre, target, self.target_timbre)
 
 
-def _melody(melody: str | Sequence[int]) -> Melody:
+def moves_of(palette: str, rests: bool, rhythm: str | Sequence[float] | None,
+             melody: Melody) -> tuple[np.ndarray, np.ndarray | None]:
+    """The note and (with rhythm) the length in ticks of each action: note by note, each with
+    every length, in the order of the agents' moves (LearningSettings.moves)."""
+    palette_value: Palette = checked_option("palette", palette)
+    notes = np.array(replace(palette_value, with_rest=rests).notes)
+    choices = rhythm_of(rhythm, melody)
+    if melody.rhythmic and not choices:
+        raise ValueError("rhythm=step: the melody has lengths; give the lengths to play them with")
+    if not choices:
+        return notes, None
+    return np.repeat(notes, len(choices)), np.tile(np.array(choices), len(notes))
+
+
+def check_step_seconds(step_seconds: float) -> None:
+    if not 0.02 <= step_seconds <= 4.0:
+        raise ValueError(f"step_seconds={step_seconds}: allowed 0.02 to 4 (seconds a note lasts)")
+
+
+def melody_of(melody: str | Sequence[int]) -> Melody:
     """Note names (`C4 E4 _`) or MIDI numbers (REST = -1)."""
     try:
         parsed = Melody.parse(melody) if isinstance(melody, str) else Melody(tuple(int(n) for n in melody))
@@ -185,22 +195,22 @@ def _melody(melody: str | Sequence[int]) -> Melody:
     return parsed
 
 
-def _rhythm(rhythm: str | Sequence[float] | None, melody: Melody) -> tuple[int, ...]:
+def rhythm_of(rhythm: str | Sequence[float] | None, melody: Melody) -> tuple[int, ...]:
     """The lengths in ticks an agent may play; () when every note lasts a step."""
     if rhythm is None:
         return tuple(sorted(set(melody.ticks(STEP_TICKS)))) if melody.rhythmic else ()
     text = rhythm if isinstance(rhythm, str) else ",".join(str(beats) for beats in rhythm)
-    parsed: Rhythm = _checked("rhythm", text)
+    parsed: Rhythm = checked_option("rhythm", text)
     return parsed.lengths
 
 
-def _timed_text(notes: Sequence[int], lengths: Sequence[int]) -> str:
+def timed_text(notes: Sequence[int], lengths: Sequence[int]) -> str:
     """`C4:1 E4:0.5`: every note with its length."""
     return " ".join(f"{note_name(int(note))}:{length_text(int(length))}"
                     for note, length in zip(notes, lengths, strict=True))
 
 
-def _checked(key: str, text: Any) -> Any:
+def checked_option(key: str, text: Any) -> Any:
     """A value as `set` would take it, or ValueError with the same one-line explanation."""
     try:
         return parse_value({**LEARNING, **VOICING}, key, str(text))

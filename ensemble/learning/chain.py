@@ -85,6 +85,11 @@ class Chain:
         self.names: list[str] = []
         self.follows: dict[str, str] = {}
         self.outside: dict[str, Melody] = {}  # `alice/a3` -> what it shared last (kept when it goes quiet)
+        # Agents that hand their melody on by a rule of their own (settings.HandOff, handoff_as):
+        # what each passed on last, and how many attempts it has made. The others pass on their
+        # greedy melody as it stands, read afresh each round.
+        self._passed: dict[str, Melody] = {}
+        self._attempts: dict[str, int] = {}
         self._bank = QBank(len(melody), np.random.default_rng(seed))
         self.step_length = 8  # ticks of a step (0.5 beat), for melodies with lengths; STEP when off the grid
         self.next_index = 0
@@ -136,15 +141,15 @@ class Chain:
                 self.follows[follower] = heir
         self.names.pop(row)
         self._bank.remove(row)
+        self._passed.pop(name, None)
+        self._attempts.pop(name, None)
 
     def follow(self, name: str, target: str) -> None:
-        """Rewire: `name` copies `target` (an agent, here or on another laptop, or the seed) from
-        its next attempt on."""
+        """Rewire: `name` copies `target` (an agent, here or on another laptop, itself, or the
+        seed) from its next attempt on. The last agent copied by the first makes a loop."""
         self._row(name)
         self._check_target(target)
-        if target == name:
-            raise UserError(f"{name} cannot copy itself (follow {name} seed, or another agent)")
-        self.follows[name] = target
+        self.follows[name] = target  # itself too: one learner re-copying itself, the control condition
 
     def _check_target(self, target: str) -> None:
         if target != SEED and not is_outside(target):
@@ -159,8 +164,10 @@ class Chain:
         return {target for target in self.follows.values() if is_outside(target)}
 
     def forget(self, name: str) -> None:
-        """Start an agent over: fresh Q-values and its first epsilon."""
+        """Start an agent over: fresh Q-values and its first epsilon (and its count of attempts
+        toward handing on: what it passed on last stays with its followers until it is ready)."""
         self._bank.forget(self._row(name))
+        self._attempts.pop(name, None)
 
     def train(self, names: list[str], attempts: int) -> list[Attempt]:
         """`attempts` silent attempts for `names`, now (the others wait)."""
@@ -216,15 +223,47 @@ class Chain:
         return attempts
 
     def _round(self, active: np.ndarray, heard: bool) -> list[Attempt]:
+        self._hold_back()
         targets = self._targets()
         target_lengths = self._target_lengths() if self.rhythmic else None
         played = self._bank.attempt(targets, active, self._listen, target_lengths, self.step_length,
                                     None if self.hear_timing is None else self._listen_timing)
-        return [Attempt(agent=self.names[row], target=_ints(targets, row), played=_ints(played.notes, row),
-                        reward=float(played.reward[row].mean()), heard=heard,
-                        lengths=_maybe_ints(played.lengths, row),
-                        target_lengths=_maybe_ints(target_lengths, row))
-                for row in np.flatnonzero(active).tolist()]
+        attempts = [Attempt(agent=self.names[row], target=_ints(targets, row),
+                            played=_ints(played.notes, row), reward=float(played.reward[row].mean()),
+                            heard=heard,
+                            lengths=_maybe_ints(played.lengths, row),
+                            target_lengths=_maybe_ints(target_lengths, row))
+                    for row in np.flatnonzero(active).tolist()]
+        self._hand_off(attempts)
+        return attempts
+
+    def _hold_back(self) -> None:
+        """An agent given a hand-off rule holds its melody as it stands until it is ready."""
+        waiting = [name for name, settings in zip(self.names, self._bank.hyper, strict=True)
+                   if _has_a_rule(settings) and name not in self._passed]
+        if waiting:
+            greedy = self.greedy_melodies()
+            self._passed.update({name: greedy[name] for name in waiting})
+
+    def _hand_off(self, attempts: list[Attempt]) -> None:
+        """After a round: what each agent with a hand-off rule passes on from now on."""
+        hyper = dict(zip(self.names, self._bank.hyper, strict=True))
+        ruled = [attempt for attempt in attempts if _has_a_rule(hyper[attempt.agent])]
+        for attempt in attempts:
+            if not _has_a_rule(hyper[attempt.agent]):
+                self._passed.pop(attempt.agent, None)
+        if not ruled:
+            return
+        greedy = self.greedy_melodies()
+        for attempt in ruled:
+            settings, agent = hyper[attempt.agent], attempt.agent
+            count = self._attempts[agent] = self._attempts.get(agent, 0) + 1
+            rule = settings.handoff
+            ready = (rule.rule == "each" or (rule.rule == "after" and count >= rule.value)
+                     or (rule.rule == "at" and attempt.accuracy >= rule.value))
+            if ready:  # a sample of what it learned is what it played: exploration and all
+                sample = Melody(attempt.played, attempt.lengths)
+                self._passed[agent] = sample if settings.handoff_as == "sample" else greedy[agent]
 
     def _listen(self, rows: np.ndarray, played: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Rewards for listening agents, from whoever was handed in to hear them."""
@@ -256,13 +295,16 @@ class Chain:
     def _copied(self, seed: np.ndarray, greedy: np.ndarray,
                 outside: Callable[[Melody], tuple[int, ...]]) -> np.ndarray:
         """Per agent, the seed's row, its predecessor's row of `greedy`, or (`outside` reading
-        it) what its predecessor on another laptop shared, fitted to our phrase's steps."""
+        it) what its predecessor passed on by a rule of its own or shared from another laptop,
+        fitted to our phrase's steps."""
         rows = []
         for name in self.names:
             target = self.follows[name]
             if is_outside(target):
                 shared = self.outside.get(target)
                 rows.append(seed if shared is None else np.array(fitted(outside(shared), len(seed))))
+            elif target in self._passed:
+                rows.append(np.array(fitted(outside(self._passed[target]), len(seed))))
             else:
                 rows.append(seed if target == SEED else greedy[self._row(target)])
         return np.stack(rows)
@@ -273,6 +315,11 @@ class Chain:
         except ValueError:
             known = ", ".join(self.names) or "none yet: spawn some"
             raise UserError(f"no agent '{name}' (agents: {known})") from None
+
+
+def _has_a_rule(settings: LearningSettings) -> bool:
+    """Whether an agent hands its melody on otherwise than as it stands, every attempt."""
+    return settings.handoff.rule != "each" or settings.handoff_as != "greedy"
 
 
 def fitted(values: tuple[int, ...], steps: int) -> tuple[int, ...]:

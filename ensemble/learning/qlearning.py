@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ensemble.learning.priors import EXPLORE_FLOOR, NONE, PRIORS, scores, tonic_triad
 from ensemble.learning.rewards import (
     LISTEN,
     REWARD_CODES,
@@ -26,7 +27,8 @@ from ensemble.learning.rewards import (
     timing_rewards,
 )
 from ensemble.learning.settings import LearningSettings
-from ensemble.learning.table import PADDING, Table, choose_both
+from ensemble.learning.table import PADDING, Prior, Table, choose_both
+from ensemble.melody import REST
 from ensemble.rhythm import STEP
 
 __all__ = ["PADDING", "Played", "QBank"]
@@ -119,8 +121,10 @@ class QBank:
     # -- learning ---------------------------------------------------------------------------
 
     def greedy(self) -> np.ndarray:
-        """Each agent's current best melody as notes, shape (agents, steps); ties go low."""
-        return self.pitch.greedy()
+        """Each agent's current best melody as notes, shape (agents, steps); ties go low. With
+        a prior, its bias is in the values (see priors.py)."""
+        prior = self._prior()
+        return self.pitch.greedy() if prior is None else self.pitch.greedy_with(prior[0])
 
     def greedy_lengths(self, step: int) -> np.ndarray:
         """The lengths (ticks) of each agent's best melody, a STEP being `step` ticks."""
@@ -145,10 +149,11 @@ class QBank:
         hears the timing of listening agents (else it is scored as `near` scores it).
         """
         rhythmic = target_lengths is not None or self._rhythmic  # timing is part of every reward
+        prior = self._prior()
         if rhythmic:
-            note_choice, length_choice = choose_both(self.rng, self.epsilon, self.pitch, self.timing)
+            note_choice, length_choice = choose_both(self.rng, self.epsilon, self.pitch, self.timing, prior)
         else:
-            note_choice = self.pitch.choose(self.rng, self.epsilon)
+            note_choice = self.pitch.choose(self.rng, self.epsilon, prior)
         played = self.pitch.chosen(note_choice)
         reward = pitch_rewards(self._reward_codes, played, targets, self._reward_kinds, listen)
         gamma = self._gamma if self._bootstraps else None
@@ -176,6 +181,23 @@ class QBank:
 
     # -- internals --------------------------------------------------------------------------
 
+    def _prior(self) -> Prior | None:
+        """The agents' priors over their notes now (None when no agent has one): the note
+        before each step is that of the agent's plain greedy melody (its values alone)."""
+        if not self._has_prior:
+            return None
+        plain = self.pitch.greedy()
+        before = np.full_like(plain, REST)
+        before[:, 1:] = plain[:, :-1]
+        width = self.pitch.options.shape[1]
+        triads = np.zeros((len(self.hyper), width), dtype=bool)
+        for row, triad in enumerate(self._triads):
+            triads[row, : len(triad)] = triad
+        score = scores(self._prior_kinds, self.pitch.options, before, triads)
+        have = np.arange(width)[None, :] < self.pitch.counts[:, None]
+        weights = (score + EXPLORE_FLOOR) * have[:, None, :]
+        return self._prior_strength[:, None, None] * score, weights
+
     def _refresh_parameters(self) -> None:
         """Per-agent hyperparameters as arrays, so that learning stays one vectorised pass."""
         def column(name: str) -> np.ndarray:
@@ -191,6 +213,10 @@ class QBank:
         self._graded = is_graded(self._reward_codes)
         self._rhythmic = bool(np.any(self.timing.options > STEP))
         self._plays_steps = bool(np.any(self.timing.options == STEP))
+        self._prior_kinds = np.array([PRIORS.index(h.prior) for h in self.hyper], dtype=np.int64)
+        self._prior_strength = column("prior_strength")
+        self._has_prior = bool(np.any(self._prior_kinds != NONE))
+        self._triads = [tonic_triad(h.palette, h.actions) if h.prior != "none" else () for h in self.hyper]
 
 
 def _start(hyper: LearningSettings) -> float:

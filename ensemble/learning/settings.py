@@ -2,18 +2,51 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from ensemble.errors import UserError
+from ensemble.learning.priors import PRIORS
 from ensemble.melody import Palette
 from ensemble.rhythm import STEP, Rhythm
 from ensemble.values import SWITCH, Spec, choice, number, parse_value
 
 REWARDS = ("exact", "near", "pitchclass", "listen")
+HAND_OFF_AS = ("greedy", "sample")
 INITS = ("zero", "optimistic")
 DEFAULT_PALETTE = Palette("major", 60, 72)
 DEFAULT_RHYTHM = Rhythm()  # one step a note
+
+
+@dataclass(frozen=True)
+class HandOff:
+    """When an agent passes its melody on to its followers: `each` attempt (as it stands), only
+    `after` N attempts, or once an attempt's accuracy reaches `at` X; until then its followers
+    keep what it passed on last."""
+
+    rule: str = "each"
+    value: float = 0.0
+
+    @classmethod
+    def parse(cls, text: str) -> HandOff:
+        rule, colon, value = text.partition(":")
+        if text == "each":
+            return cls()
+        try:
+            number = float(value) if colon else math.nan
+        except ValueError:
+            number = math.nan
+        if rule == "after" and number.is_integer() and 1 <= number <= 100_000:
+            return cls("after", number)
+        if rule == "at" and 0 < number <= 1:
+            return cls("at", number)
+        raise ValueError("each, after:N (attempts, 1..100000) or at:X (accuracy, 0..1)")
+
+    def __str__(self) -> str:
+        if self.rule == "each":
+            return "each"
+        return f"after:{int(self.value)}" if self.rule == "after" else f"at:{self.value:g}"
 
 
 @dataclass(frozen=True)
@@ -31,6 +64,12 @@ class LearningSettings:
     init: str = "zero"
     practice: int = 0
     rhythm: Rhythm = DEFAULT_RHYTHM
+    # How copying goes wrong in musical ways (issue "Chains that evolve"); the defaults copy as
+    # agents always did.
+    prior: str = "none"  # what it expects a melody to be: priors.py
+    prior_strength: float = 0.5  # how much: added to its values, times the prior's score
+    handoff: HandOff = HandOff()  # when it passes its melody on
+    handoff_as: str = "greedy"  # what it passes on: its best guess, or a sample (its last attempt)
 
     @property
     def actions(self) -> tuple[int, ...]:
@@ -80,4 +119,9 @@ LEARNING: dict[str, Spec] = {
     "practice": number(int, 0, 64),
     "rhythm": Spec(_rhythm, "step, or lengths in beats: 0.25,0.5,1 (multiples of 1/16, up to 16)",
                    ("step", "0.5,1", "0.25,0.5,1", "0.5,1,2", "0.25,0.5,0.75,1,1.5,2")),
+    "prior": choice(PRIORS),
+    "prior_strength": number(float, 0.0, 4.0),
+    "handoff": Spec(HandOff.parse, "each, after:N (attempts) or at:X (accuracy, 0..1)",
+                    ("each", "after:8", "at:0.8")),
+    "handoff_as": choice(HAND_OFF_AS),
 }

@@ -17,6 +17,9 @@ PADDING = -2  # the value of an option slot an agent does not have; never equals
 # searches its options without repeating itself, and one whose every option scored the same
 # keeps trying them all. Random bytes, scaled far below any real gap, are the cheapest noise.
 _TIE_NOISE_SCALE = 1e-12
+# A prior over the options, shape (agents, steps, width) each: a bias added to the values when
+# choosing greedily, and weights to explore in proportion to (0 for slots an agent does not have).
+Prior = tuple[np.ndarray, np.ndarray]
 
 
 class Table:
@@ -74,19 +77,34 @@ class Table:
         """Each agent's best option per step, shape (agents, steps); ties go low."""
         return np.take_along_axis(self.options, np.argmax(self.q, axis=2), axis=1)
 
-    def choose(self, rng: np.random.Generator, epsilon: np.ndarray) -> np.ndarray:
+    def greedy_with(self, bias: np.ndarray) -> np.ndarray:
+        """Each agent's best option per step with `bias` (agents, steps, width) added to its
+        values (a prior); ties go low."""
+        return np.take_along_axis(self.options, np.argmax(self.q + bias, axis=2), axis=1)
+
+    def choose(self, rng: np.random.Generator, epsilon: np.ndarray, prior: Prior | None = None) -> np.ndarray:
         """Epsilon-greedy choices (slot indices), shape (agents, steps): random ties, random
-        exploration within each agent's own options."""
+        exploration within each agent's own options (in proportion to a prior's weights, with
+        its bias added to the values, when one is given)."""
         n_agents, n_steps, _ = self.q.shape
         raw = rng.bit_generator.random_raw(self.q.size // 8 + 1)  # 8 random bytes per draw
         noise = raw.view(np.uint8)[: self.q.size].reshape(self.q.shape)
         draws = rng.random((2, n_agents, n_steps))
         explore = draws[0] < epsilon[:, None]
-        return self._choice(explore, draws[1], noise)
+        return self._choice(explore, draws[1], noise, prior)
 
-    def _choice(self, explore: np.ndarray, uniform: np.ndarray, noise: np.ndarray) -> np.ndarray:
-        random_choice = (uniform * self.counts[:, None]).astype(np.intp)
-        greedy_choice = (self.q + noise * _TIE_NOISE_SCALE).argmax(axis=2)
+    def _choice(self, explore: np.ndarray, uniform: np.ndarray, noise: np.ndarray,
+                prior: Prior | None = None) -> np.ndarray:
+        if prior is None:
+            random_choice = (uniform * self.counts[:, None]).astype(np.intp)
+            greedy_choice = (self.q + noise * _TIE_NOISE_SCALE).argmax(axis=2)
+            return np.where(explore, random_choice, greedy_choice)
+        bias, weights = prior
+        cumulative = np.cumsum(weights, axis=2)
+        cumulative /= cumulative[:, :, -1:]
+        drawn = (cumulative < uniform[:, :, None]).sum(axis=2)
+        random_choice = np.minimum(drawn, self.counts[:, None] - 1)  # a float's last ulp
+        greedy_choice = (self.q + bias + noise * _TIE_NOISE_SCALE).argmax(axis=2)
         return np.where(explore, random_choice, greedy_choice)
 
     def chosen(self, choice: np.ndarray) -> np.ndarray:
@@ -121,15 +139,16 @@ class Table:
 
 
 def choose_both(rng: np.random.Generator, epsilon: np.ndarray, first: Table,
-                second: Table) -> tuple[np.ndarray, np.ndarray]:
+                second: Table, first_prior: Prior | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Choices in two tables at once (factored actions), with one set of random draws: a step
-    explored is explored in both. Cheaper than two `choose` calls: learning speed with rhythm."""
+    explored is explored in both. Cheaper than two `choose` calls: learning speed with rhythm.
+    `first_prior`: the first table's prior (see `Table.choose`)."""
     n_agents, n_steps, _ = first.q.shape
     raw = rng.bit_generator.random_raw((first.q.size + second.q.size) // 8 + 1)
     noise = raw.view(np.uint8)
     draws = rng.random((3, n_agents, n_steps))
     explore = draws[0] < epsilon[:, None]
-    return (first._choice(explore, draws[1], noise[: first.q.size].reshape(first.q.shape)),
+    return (first._choice(explore, draws[1], noise[: first.q.size].reshape(first.q.shape), first_prior),
             second._choice(explore, draws[2], noise[first.q.size: first.q.size + second.q.size].reshape(
                 second.q.shape)))
 

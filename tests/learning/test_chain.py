@@ -2,6 +2,7 @@ import pytest
 
 from ensemble.errors import UserError
 from ensemble.learning.chain import SEED, Attempt, Chain
+from ensemble.learning.settings import LearningSettings
 from ensemble.melody import Melody
 
 SEED_MELODY = Melody.parse("C4 E4 G4 C5 G4 E4")
@@ -200,3 +201,75 @@ def test_greedy_melodies_are_what_a_laptop_shares():
     ensemble.step()
     lengths = ensemble.greedy_melodies()["a1"].lengths
     assert lengths is not None and set(lengths) <= {8, 16}  # ticks: a step of 0.5 beat is 8
+
+
+# -- hand-off rules, loops and self-copying ----------------------------------------------------------
+
+def _targets_of(attempts, agent):
+    return [a.target for a in attempts if a.agent == agent]
+
+
+def test_after_n_attempts_an_agent_hands_on_what_it_learned_and_until_then_what_it_had():
+    ensemble = Chain(SEED_MELODY, seed=4)
+    ensemble.spawn(2)
+    ensemble.configure("a0", {"handoff": "after:5"})
+    held = ensemble.greedy("a0")  # what a1 copies until a0 has made 5 attempts
+    seen = []
+    for _ in range(8):
+        before = ensemble.greedy("a0")
+        attempts = ensemble.step()
+        seen.append((before, _targets_of(attempts, "a1")[0]))
+    assert all(target == held for _, target in seen[:5])
+    assert all(target == before for before, target in seen[5:])  # then, as it stands, each phrase
+
+
+def test_at_an_accuracy_an_agent_hands_on_only_attempts_that_good():
+    ensemble = Chain(SEED_MELODY, seed=5)
+    ensemble.spawn(2)
+    ensemble.configure("a0", {"handoff": "at:1"})
+    passed, exact = ensemble.greedy("a0"), None
+    for _ in range(60):
+        attempts = {a.agent: a for a in ensemble.step()}
+        assert attempts["a1"].target == passed
+        if attempts["a0"].accuracy == 1.0:
+            exact = passed = ensemble.greedy("a0")
+    assert exact == SEED_MELODY.notes  # it got there, and only then did a1 hear it
+
+
+def test_a_sampling_agent_hands_on_what_it_played():
+    ensemble = Chain(SEED_MELODY, seed=6)
+    ensemble.spawn(2)
+    ensemble.configure("a0", {"handoff_as": "sample", "epsilon_min": "0.3"})
+    played = None
+    for _ in range(20):
+        attempts = {a.agent: a for a in ensemble.step()}
+        if played is not None:
+            assert attempts["a1"].target == played
+        played = attempts["a0"].played
+
+
+def test_a_loop_keeps_changing_and_stays_within_the_palette():
+    ensemble = Chain(SEED_MELODY, seed=7)
+    ensemble.spawn(4)
+    ensemble.configure("all", {"handoff_as": "sample", "epsilon_min": "0.1"})
+    ensemble.follow("a0", "a3")  # the last feeds the first: nobody copies the seed
+    palette = set(LearningSettings().actions)
+    handed, best = set(), set()
+    for phrase in range(600):
+        attempts = ensemble.step()
+        assert all(set(a.played) <= palette for a in attempts)
+        if phrase >= 500:
+            handed.add(_targets_of(attempts, "a0")[0])
+            best.add(ensemble.greedy("a2"))
+    assert len(handed) > 20 and len(best) > 1  # after 500 phrases it still moves
+
+
+def test_an_agent_copying_itself_settles_on_its_own_melody():
+    ensemble = Chain(SEED_MELODY, seed=8)
+    ensemble.spawn(1)
+    ensemble.follow("a0", "a0")
+    for _ in range(100):
+        ensemble.step()
+    last = ensemble.greedy("a0")
+    attempts = ensemble.step()
+    assert attempts[0].target == last
