@@ -107,12 +107,22 @@ class Melody:
     def transposed(self, semitones: int) -> Melody:
         """Every note moved by `semitones`, rests and lengths kept; a UserError when a note would
         leave MIDI's range."""
-        notes = tuple(note if note == REST else note + semitones for note in self.notes)
-        outside = [note for note in notes if note != REST and not LOWEST_NOTE <= note <= HIGHEST_NOTE]
-        if outside:
-            raise UserError(f"transposed by {semitones:+d}, the seed would leave MIDI "
-                            f"{LOWEST_NOTE}..{HIGHEST_NOTE} ({outside[0]})")
-        return Melody(notes, self.lengths)
+        moved = tuple(note if note == REST else note + semitones for note in self.notes)
+        return Melody(_within_midi(moved, f"transposed by {semitones:+d}"), self.lengths)
+
+    def perturbed(self, how: str) -> Melody:
+        """`reverse`: backwards (retrograde), lengths too; `invert`: every interval turned upside
+        down around the first note (a UserError when a note would leave MIDI's range); `rotate`:
+        the first step moved to the end."""
+        lengths = self.lengths
+        if how == "reverse":
+            return Melody(self.notes[::-1], None if lengths is None else lengths[::-1])
+        if how == "rotate":
+            rotated = None if lengths is None else lengths[1:] + lengths[:1]
+            return Melody(self.notes[1:] + self.notes[:1], rotated)
+        pivot = next((note for note in self.notes if note != REST), None)
+        mirrored = tuple(note if note == REST or pivot is None else 2 * pivot - note for note in self.notes)
+        return Melody(_within_midi(mirrored, "inverted"), lengths)
 
     def __iter__(self) -> Iterator[int]:
         return iter(self.notes)
@@ -170,6 +180,13 @@ class Palette:
 
     def __str__(self) -> str:
         return f"{self.scale}:{note_name(self.low)}-{note_name(self.high)}"
+
+
+def _within_midi(notes: tuple[int, ...], done: str) -> tuple[int, ...]:
+    outside = [note for note in notes if note != REST and not LOWEST_NOTE <= note <= HIGHEST_NOTE]
+    if outside:
+        raise UserError(f"{done}, the seed would leave MIDI {LOWEST_NOTE}..{HIGHEST_NOTE} ({outside[0]})")
+    return notes
 
 
 def melody_text(notes: Sequence[int]) -> str:

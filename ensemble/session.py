@@ -287,6 +287,10 @@ class Session:
     def _transpose(self, command: cmd.Transpose) -> None:
         self.chain.reseed(self.chain.melody.transposed(command.semitones))
 
+    @handles(cmd.Perturb)
+    def _perturb(self, command: cmd.Perturb) -> None:
+        self.chain.reseed(self.chain.melody.perturbed(command.how))
+
     @handles(cmd.Spawn)
     def _spawn(self, command: cmd.Spawn) -> None:
         for name in self.chain.spawn(command.count, command.leader):

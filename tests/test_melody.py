@@ -80,3 +80,15 @@ def test_an_attempt_is_laid_on_the_phrase_grid():
     # short: a rest fills up to the boundary
     assert laid_on((60, 62), (4, 4), 16) == ((60, 62, REST), (4, 4, 8))
     assert laid_on((60, 62), (8, 8), 16) == ((60, 62), (8, 8))
+
+
+def test_transpose_and_the_other_perturbations_of_a_seed():
+    seed = Melody.parse("C4:1 E4 _ G4:2")
+    assert seed.transposed(-3) == Melody.parse("A3:1 C#4 _ E4:2")
+    assert seed.perturbed("reverse") == Melody.parse("G4:2 _ E4 C4:1")
+    assert seed.perturbed("rotate") == Melody.parse("E4 _ G4:2 C4:1")
+    assert seed.perturbed("invert") == Melody.parse("C4:1 G#3 _ F3:2")  # around the first note
+    with pytest.raises(UserError, match=r"^transposed by \+48, the seed would leave MIDI 1\.\.127 \(139\)$"):
+        Melody.parse("G5 G6").transposed(48)
+    with pytest.raises(UserError, match=r"^inverted, the seed would leave MIDI 1\.\.127"):
+        Melody.parse("C1 C8").perturbed("invert")

@@ -13,6 +13,7 @@ from ensemble.commands.catalogue import (
     Out,
     Peer,
     Peers,
+    Perturb,
     Quit,
     Record,
     Seed,
@@ -33,6 +34,7 @@ from ensemble.commands.language import COMMANDS, PERFORMANCE, Command, Context, 
 
 __all__ = [
     "COMMANDS", "PERFORMANCE", "Command", "Context", "Follow", "Forget", "Heard", "Help", "Kill", "Link",
-    "Load", "Mute", "Out", "Peer", "Peers", "Quit", "Record", "Seed", "SeedMidi", "Set", "Solo", "Spawn",
-    "Status", "Step", "Tempo", "Train", "Transpose", "Unmute", "Voice", "Wait", "Where", "parse_command",
+    "Load", "Mute", "Out", "Peer", "Peers", "Perturb", "Quit", "Record", "Seed", "SeedMidi", "Set", "Solo",
+    "Spawn", "Status", "Step", "Tempo", "Train", "Transpose", "Unmute", "Voice", "Wait", "Where",
+    "parse_command",
 ]

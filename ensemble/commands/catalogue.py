@@ -30,6 +30,7 @@ from ensemble.voicing import VOICES
 MIN_TEMPO, MAX_TEMPO = 20.0, 400.0
 MIN_STEP, MAX_STEP = 1 / 16, 16.0  # beats; the shortest step must outlast two engine blocks
 MAX_SPAWN = 64
+PERTURBATIONS = ("reverse", "invert", "rotate")
 MAX_WAIT = 100_000
 MAX_TRAIN = 1000
 MAX_CAPTURE = 64  # steps a keyboard capture may take
@@ -48,6 +49,13 @@ class Seed(Command):
 @dataclass(frozen=True)
 class Transpose(Command):
     semitones: int = arg(Number("N", True, -48, 48))
+
+
+@command("perturb the seed: reverse (backwards), invert (intervals upside down), rotate (the first "
+         "step to the end)")
+@dataclass(frozen=True)
+class Perturb(Command):
+    how: str = arg(Choice(PERTURBATIONS, "|".join(PERTURBATIONS)))
 
 
 @command("the next N steps played on the MIDI input (--midi-in) become the seed; follow: every "
