@@ -9,7 +9,7 @@ palette chromatic:C3-B4 without rests, `reward=near` (a near miss scores nearly 
 tolerant copier a prior can lean on), `epsilon_decay=0.99` (time to explore). At the end, each
 generation's melody is its agent's greedy melody (generation 0: the seed); per generation, over
 the seeds: mean absolute interval (semitones), pitch-set size (distinct pitches) and interval
-entropy (bits), the metrics of `ensemble analyze` (ensemble/analysis/metrics.py).
+entropy (bits), the measures of `ensemble analyze` (ensemble/measures.py).
 
 Target (issue "Chains that evolve"): with the prior, interval size and pitch-set size fall with
 generation, by at least 20% from the seed to the 8th agent; without it, they stay within 5% of
@@ -25,8 +25,8 @@ import time
 
 from benchlib import print_table, verdict
 
-from ensemble.analysis.metrics import interval_entropy, mean_absolute_interval, pitch_set_size
 from ensemble.learning.chain import Chain
+from ensemble.measures import interval_entropy, mean_absolute_interval, pitch_set_size
 from ensemble.melody import Melody
 
 AGENTS = 8

@@ -18,13 +18,13 @@ from typing import Protocol
 import numpy as np
 
 from ensemble import commands as cmd
-from ensemble.analysis.metrics import drift
 from ensemble.commands.language import Handlers
 from ensemble.errors import UserError
 from ensemble.events import Part, Phrase
 from ensemble.history import History
 from ensemble.learning.chain import SEED, Attempt, Chain, accuracy, agent_name, agent_number
 from ensemble.learning.settings import LearningSettings
+from ensemble.measures import drift
 from ensemble.melody import REST, Melody, laid_on, note_name
 from ensemble.mix import Mix
 from ensemble.rhythm import ALLOWED, STEP, TICKS_PER_BEAT, Rhythm, beats, length_text, step_ticks

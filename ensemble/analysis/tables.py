@@ -3,9 +3,9 @@ every agent after each change of the seed."""
 
 from __future__ import annotations
 
-from ensemble.analysis.metrics import LEVEL_OVER
 from ensemble.analysis.transcript import MEASURES, ONSETS, SHAPE, Measure, Series, Transcript
 from ensemble.learning.chain import agent_number
+from ensemble.measures import LEVEL_OVER
 
 MOST_CHANGES = 12  # changes of the seed shown one by one; a seed played in every phrase has hundreds
 MOST_SEED_TEXT = 60  # characters of a seed shown; a melody of 64 steps is about 200

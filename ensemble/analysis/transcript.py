@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ensemble import commands as cmd
-from ensemble.analysis import metrics
+from ensemble import measures
 from ensemble.events import Phrase
 from ensemble.learning.chain import SEED, Attempt, agent_number
 from ensemble.melody import Melody
@@ -49,20 +49,20 @@ SHAPE = (PITCHES, INTERVAL, ENTROPY, ARCH)  # what is measured of a melody alone
 
 def shape(notes: Sequence[int], lengths: Sequence[int] | None) -> dict[str, float]:
     """The measures of a melody alone (NaN where one has no value)."""
-    return {PITCHES.key: float(metrics.pitch_set_size(notes)),
-            INTERVAL.key: _number(metrics.mean_absolute_interval(notes)),
-            ENTROPY.key: _number(metrics.interval_entropy(notes)),
-            ARCH.key: _number(metrics.arch_score(notes, lengths))}
+    return {PITCHES.key: float(measures.pitch_set_size(notes)),
+            INTERVAL.key: _number(measures.mean_absolute_interval(notes)),
+            ENTROPY.key: _number(measures.interval_entropy(notes)),
+            ARCH.key: _number(measures.arch_score(notes, lengths))}
 
 
 def measured(attempt: Attempt, seed: tuple[int, ...]) -> dict[str, float]:
     """Every measure of one attempt, against its own target and the seed of its phrase."""
     onsets = math.nan
     if attempt.lengths is not None and attempt.target_lengths is not None:
-        onsets = 1.0 - metrics.onset_distance(attempt.played, attempt.lengths, attempt.target,
+        onsets = 1.0 - measures.onset_distance(attempt.played, attempt.lengths, attempt.target,
                                               attempt.target_lengths)
-    return {FIDELITY.key: metrics.copy_fidelity(attempt.played, attempt.target), ONSETS.key: onsets,
-            DRIFT.key: metrics.drift(attempt.played, seed), **shape(attempt.played, attempt.lengths)}
+    return {FIDELITY.key: measures.copy_fidelity(attempt.played, attempt.target), ONSETS.key: onsets,
+            DRIFT.key: measures.drift(attempt.played, seed), **shape(attempt.played, attempt.lengths)}
 
 
 def _number(value: float | None) -> float:
@@ -124,7 +124,7 @@ class Recovery:
     """After a change of the seed, per agent that played before and after it: how many heard
     attempts it took to copy its target as faithfully as before (`fidelity`), and to come as close
     to the seed as before (`to_seed`, from 1 - drift: the change has reached it down the chain),
-    as metrics.recovery counts them; None when it had not by the next change or the end. And
+    as measures.recovery counts them; None when it had not by the next change or the end. And
     how many attempts that was watched over."""
 
     change: SeedChange
@@ -157,7 +157,7 @@ class Transcript:
         """Every change of the seed after the first phrase."""
         return self.seeds[1:]
 
-    def recoveries(self, level_over: int = metrics.LEVEL_OVER) -> list[Recovery]:
+    def recoveries(self, level_over: int = measures.LEVEL_OVER) -> list[Recovery]:
         """The recovery of every agent after each change of the seed."""
         found = []
         for change, until in self.spans()[1:]:
@@ -168,9 +168,9 @@ class Transcript:
                 at, end = series.since(change.phrase), series.since(until)
                 if at == 0 or at == end:
                     continue  # not there before the change, or not after it
-                fidelity[name] = metrics.recovery(series.values[FIDELITY.key][:end], at, level_over)
+                fidelity[name] = measures.recovery(series.values[FIDELITY.key][:end], at, level_over)
                 closeness = [1.0 - drift for drift in series.values[DRIFT.key][:end]]
-                to_seed[name] = metrics.recovery(closeness, at, level_over)
+                to_seed[name] = measures.recovery(closeness, at, level_over)
                 watched[name] = end - at
             found.append(Recovery(change, fidelity, to_seed, watched))
         return found

@@ -7,7 +7,7 @@ import math
 import pytest
 from support.journals import record_laptop
 
-from ensemble.analysis import metrics
+from ensemble import measures
 from ensemble.analysis.transcript import (
     FIDELITY,
     MEASURES,
@@ -90,7 +90,8 @@ def test_every_heard_attempt_is_measured_as_the_session_made_it(tmp_path):
             attempt = next(a for a in attempts if a.agent == name)
             expected = measured(attempt, seed.notes)
             assert all(_same(series.values[m.key][index], expected[m.key]) for m in MEASURES)
-            assert series.values[FIDELITY.key][index] == metrics.copy_fidelity(attempt.played, attempt.target)
+            fidelity = measures.copy_fidelity(attempt.played, attempt.target)
+            assert series.values[FIDELITY.key][index] == fidelity
     assert all(math.isnan(v) for series in transcript.agents.values() for v in series.values[ONSETS.key])
     assert not transcript.rhythmic
 
@@ -102,7 +103,7 @@ def test_the_seed_is_noted_whenever_it_changes_and_only_then(tmp_path):
     assert [change.phrase for change in transcript.perturbations()] == [12, 27]
     assert [(change.phrase, end) for change, end in transcript.spans()] == [(0, 12), (12, 27), (27, 32)]
     a0 = transcript.agents["a0"]
-    assert a0.values["drift"][12] == metrics.drift(_made(RESEEDED)[12][1][0].played, (62, 65, 69, 74, 72))
+    assert a0.values["drift"][12] == measures.drift(_made(RESEEDED)[12][1][0].played, (62, 65, 69, 74, 72))
 
 
 def test_recovery_after_each_change_of_the_seed(tmp_path):
@@ -116,9 +117,9 @@ def test_recovery_after_each_change_of_the_seed(tmp_path):
         at = recovery.change.phrase
         for name, attempts in recovery.fidelity.items():
             series = transcript.agents[name]
-            assert attempts == metrics.recovery(series.values[FIDELITY.key][:until], at)
+            assert attempts == measures.recovery(series.values[FIDELITY.key][:until], at)
             closeness = [1 - drift for drift in series.values["drift"][:until]]
-            assert recovery.to_seed[name] == metrics.recovery(closeness, at)
+            assert recovery.to_seed[name] == measures.recovery(closeness, at)
             assert recovery.watched[name] == until - at
 
 
@@ -176,7 +177,7 @@ def test_with_lengths_the_onsets_are_measured(tmp_path):
         assert all(0.0 <= v <= 1.0 for v in series.values[ONSETS.key])
     made = _made(script)
     attempt = made[9][1][1]
-    expected = 1 - metrics.onset_distance(attempt.played, attempt.lengths, attempt.target,
+    expected = 1 - measures.onset_distance(attempt.played, attempt.lengths, attempt.target,
                                           attempt.target_lengths)
     assert transcript.agents["a1"].values[ONSETS.key][9] == expected
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ensemble.analysis.metrics import (
+from ensemble.measures import (
     arch_score,
     copy_fidelity,
     drift,
