@@ -2,8 +2,11 @@
 
 Pure bookkeeping, fed by the receiving thread and read (as snapshots) by the REPL's `peers`
 and the toolbar. A datagram is taken only from a listed address; from each sender, shares and
-pings only with a sequence number above the last one taken (a replay, or one overtaken on the
-way, is refused: the newer melody has the last word). Everything refused is counted, by why.
+pings only with a sequence number not taken before and within WINDOW of the highest taken (as
+IPsec's anti-replay window does): a replay is refused, and so is one that comes very late, but
+one overtaken on the way by a few (the parts of one phrase's share, reordered) is still taken;
+the inbox orders what it takes by beat and number, so a late one never has the last word.
+Everything refused is counted, by why.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from ensemble.peers.names import Address
 from ensemble.peers.wire import Message, Ping, Pong, Share
 
 QUIET = 5.0  # seconds without a word after which a peer counts as quiet
+WINDOW = 64  # sequence numbers: how far behind the highest taken a datagram may still be taken
 
 
 @dataclass(frozen=True)
@@ -47,8 +51,10 @@ class _Peer:
     name: str | None = None
     last_heard: float | None = None
     round_trip: float | None = None
-    last_seq: dict[str, int] = field(default_factory=dict)  # per message kind
+    highest: dict[str, int] = field(default_factory=dict)  # per message kind
+    taken: dict[str, set[int]] = field(default_factory=dict)  # per kind, the numbers within the window
     agents: tuple[str, ...] = ()
+    agents_beat: float | None = None  # the beat of the share(s) `agents` come from
     refused: Counter[str] = field(default_factory=Counter)
 
 
@@ -88,13 +94,21 @@ class PeerBook:
                 peer.refused["under another name"] += 1
                 return False
             kind = type(message).__name__
-            if message.seq <= peer.last_seq.get(kind, -1):
+            highest, taken = peer.highest.get(kind), peer.taken.setdefault(kind, set())
+            if highest is not None and (message.seq <= highest - WINDOW or message.seq in taken):
                 peer.refused["replayed or late"] += 1
                 return False
             peer.name, peer.last_heard = message.sender, now
-            peer.last_seq[kind] = message.seq
+            peer.highest[kind] = highest = max(message.seq, highest if highest is not None else message.seq)
+            taken.add(message.seq)
+            taken.difference_update([seq for seq in taken if seq <= highest - WINDOW])
             if isinstance(message, Share):
-                peer.agents = tuple(melody.agent for melody in message.melodies)
+                shared = tuple(melody.agent for melody in message.melodies)
+                if message.beat == peer.agents_beat:  # another part of one phrase's share
+                    shared = tuple(sorted(set(peer.agents) | set(shared), key=lambda agent: int(agent[1:])))
+                elif peer.agents_beat is not None and message.beat < peer.agents_beat:
+                    shared = peer.agents  # an older phrase's, overtaken on the way
+                peer.agents, peer.agents_beat = shared, max(message.beat, peer.agents_beat or message.beat)
             elif isinstance(message, Pong):
                 peer.round_trip = max(0.0, now - message.sent_at)
             return True

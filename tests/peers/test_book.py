@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ensemble.peers.book import QUIET, PeerBook, answer
+from ensemble.peers.book import QUIET, WINDOW, PeerBook, answer
 from ensemble.peers.wire import Ping, Pong, Share, SharedMelody
 
 ALICE = ("10.0.0.1", 9000)
@@ -31,14 +31,31 @@ def test_an_unlisted_address_is_refused_and_counted() -> None:
     assert book.status(now=1.0)[0].name is None
 
 
-def test_a_replayed_or_overtaken_share_is_refused() -> None:
+def test_a_replay_or_a_very_late_share_is_refused_and_one_overtaken_by_a_few_is_taken() -> None:
     book = PeerBook([ALICE])
-    assert book.take(ALICE, share(5), now=1.0)
-    assert not book.take(ALICE, share(5), now=2.0)  # the same datagram again
-    assert not book.take(ALICE, share(4), now=2.0)  # overtaken on the way
-    assert book.take(ALICE, share(6), now=3.0)
+    assert book.take(ALICE, share(100), now=1.0)
+    assert not book.take(ALICE, share(100), now=2.0)  # the same datagram again
+    assert book.take(ALICE, share(99), now=2.0)  # overtaken on the way by one
+    assert not book.take(ALICE, share(99), now=2.0)  # ... and replayed
+    assert not book.take(ALICE, share(100 - WINDOW), now=2.0)  # far too late (or a replay of then)
+    assert book.take(ALICE, share(101), now=3.0)
     assert book.take(ALICE, Ping("alice", 1, 3.0), now=3.0)  # pings count on their own
-    assert book.status(now=3.0)[0].refused == (("replayed or late", 2),)
+    assert book.status(now=3.0)[0].refused == (("replayed or late", 3),)
+
+
+def part(seq: int, beat: float, *agents: str) -> Share:
+    return Share("alice", seq, beat, tuple(SharedMelody(agent, (60,)) for agent in agents))
+
+
+def test_what_a_peer_shares_gathers_the_parts_of_its_newest_phrase() -> None:
+    book = PeerBook([ALICE])
+    assert book.take(ALICE, part(11, 8.0, "a16", "a17"), now=1.0)  # the second part came first
+    assert book.take(ALICE, part(10, 8.0, "a0", "a1"), now=1.0)
+    assert book.status(now=1.0)[0].agents == ("a0", "a1", "a16", "a17")
+    assert book.take(ALICE, part(9, 4.0, "a0"), now=1.0)  # an older phrase's, overtaken
+    assert book.status(now=1.0)[0].agents == ("a0", "a1", "a16", "a17")
+    assert book.take(ALICE, part(12, 12.0, "a0"), now=1.0)
+    assert book.status(now=1.0)[0].agents == ("a0",)
 
 
 def test_a_listed_address_may_not_change_its_name() -> None:

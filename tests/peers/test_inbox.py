@@ -58,3 +58,13 @@ def test_of_two_with_one_stamp_the_last_to_come_and_without_beats_the_last_whate
     assert inbox.take(9.0, {"alice/a0"}) == {"alice/a0": Melody.parse("C4 E4")}
     inbox.put(share(0.0, ("a0", "G4 G4"), seq=3))  # alice restarted, counting from beat 0 again
     assert inbox.take(None, {"alice/a0"}) == {"alice/a0": Melody.parse("G4 G4")}
+
+
+def test_a_share_overtaken_on_the_way_never_has_the_last_word() -> None:
+    inbox = Inbox()
+    inbox.put(share(12.0, ("a0", "C4 E4"), seq=7))
+    inbox.put(share(8.0, ("a0", "C4 D4"), seq=6))  # sent before, came after
+    assert inbox.take(None, {"alice/a0"}) == {"alice/a0": Melody.parse("C4 E4")}
+    inbox.put(share(12.0, ("a0", "C4 F4"), seq=8))  # the same phrase shared again, changed
+    inbox.put(share(12.0, ("a0", "C4 E4"), seq=7))  # ... and its first version, late
+    assert inbox.take(13.0, {"alice/a0"}) == {"alice/a0": Melody.parse("C4 F4")}
