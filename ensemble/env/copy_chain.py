@@ -47,6 +47,8 @@ from ensemble.env.copy_melody import (
     STEP_TICKS,
     check_step_seconds,
     checked_option,
+    checked_render_mode,
+    ear_for,
     melody_of,
     moves_of,
     timed_text,
@@ -98,12 +100,8 @@ class CopyChainEnv(AECEnv):
             raise ValueError(f"voice: give one voice, or one for each of the {n_agents} agents")
         self.timbres = [Timbre(checked_option("voice", v), cutoff, float(step_seconds)) for v in voices]
         self.seed_timbre = Timbre(checked_option("voice", seed_voice), cutoff, float(step_seconds))
-        if render_mode not in (None, *self.metadata["render_modes"]):
-            raise ValueError(f"render_mode {render_mode!r}: choose from {self.metadata['render_modes']}")
-        self.render_mode = render_mode
-        if ear is None and self.reward_kind == "listen":
-            ear = Ear()  # the Glicol engine renders what a listening reward compares
-        self.ear = ear
+        self.render_mode = checked_render_mode(render_mode, self.metadata["render_modes"])
+        self.ear = ear_for(self.reward_kind, ear)
         self.loop, self.handoff_as, self.max_cycles = loop, handoff_as, max_cycles
 
         self.possible_agents = [f"agent_{k}" for k in range(n_agents)]

@@ -59,12 +59,8 @@ class CopyMelodyEnv(gymnasium.Env[Observation, int]):
         check_step_seconds(step_seconds)
         self.timbre = Timbre(checked_option("voice", voice), cutoff, float(step_seconds))
         self.target_timbre = Timbre(checked_option("voice", target_voice), cutoff, float(step_seconds))
-        if render_mode not in (None, *self.metadata["render_modes"]):
-            raise ValueError(f"render_mode {render_mode!r}: choose from {self.metadata['render_modes']}")
-        self.render_mode = render_mode
-        if ear is None and self.reward_kind == "listen":
-            ear = Ear()  # the Glicol engine renders what a listening reward compares
-        self.ear = ear
+        self.render_mode = checked_render_mode(render_mode, self.metadata["render_modes"])
+        self.ear = ear_for(self.reward_kind, ear)
         # Gymnasium types Discrete by numpy's integer, its Env by the plain int it also accepts.
         self.action_space = spaces.Discrete(len(self.actions))  # type: ignore[assignment]
         if self.lengths is None:
@@ -177,6 +173,20 @@ def moves_of(palette: str, rests: bool, rhythm: str | Sequence[float] | None,
     if not choices:
         return notes, None
     return np.repeat(notes, len(choices)), np.tile(np.array(choices), len(notes))
+
+
+def checked_render_mode(render_mode: str | None, modes: Sequence[str]) -> str | None:
+    if render_mode not in (None, *modes):
+        raise ValueError(f"render_mode {render_mode!r}: choose from {list(modes)}")
+    return render_mode
+
+
+def ear_for(reward_kind: str, ear: Ear | None) -> Ear | None:
+    """The ear a listening reward needs: the one given, or a new one (the Glicol engine renders
+    what it compares); none for a symbolic reward."""
+    if ear is None and reward_kind == "listen":
+        return Ear()
+    return ear
 
 
 def check_step_seconds(step_seconds: float) -> None:
