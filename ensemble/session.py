@@ -13,7 +13,6 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Protocol
 
 import numpy as np
 
@@ -23,11 +22,12 @@ from ensemble.errors import UserError
 from ensemble.events import Part, Phrase
 from ensemble.history import History
 from ensemble.learning.chain import SEED, Attempt, Chain, accuracy, agent_name, agent_number
-from ensemble.learning.settings import LearningSettings
+from ensemble.learning.reach import Reach
 from ensemble.measures import drift
-from ensemble.melody import REST, Melody, laid_on, note_name
+from ensemble.melody import Melody, laid_on
 from ensemble.mix import Mix
-from ensemble.rhythm import ALLOWED, STEP, TICKS_PER_BEAT, Rhythm, beats, length_text, step_ticks
+from ensemble.rhythm import ALLOWED, STEP, TICKS_PER_BEAT, Rhythm, beats, step_ticks
+from ensemble.session_ports import Ear, KeyboardSeed, Observer, Outside, OutsideTempo
 from ensemble.snapshot import AgentView, Snapshot
 from ensemble.tempo import TempoMap
 from ensemble.voicing import VOICING, Timbre, Voicing
@@ -39,23 +39,6 @@ DEFAULT_TEMPO = 120.0
 DEFAULT_STEP = 0.5
 RECENT = 8  # attempts an agent's recent accuracy looks back on
 SEED_VOICING = Voicing()  # how the seed sounds to an agent that listens to it: the default saw
-
-
-class Ear(Protocol):
-    """Rewards from listening (ensemble.listening.ear.Ear): handed in from the top, never imported."""
-
-    def rewards(self, played: np.ndarray, played_timbre: Timbre, target: np.ndarray,
-                target_timbre: Timbre) -> np.ndarray: ...
-
-    def timing(self, played_timbre: Timbre, target_timbre: Timbre, tick_seconds: float,
-               played: np.ndarray, played_lengths: np.ndarray, target: np.ndarray,
-               target_lengths: np.ndarray) -> np.ndarray: ...
-
-
-class Observer(Protocol):
-    def applied(self, phrase: int, beat: float, command: cmd.Command) -> None: ...
-
-    def composed(self, phrase: int, attempts: list[Attempt]) -> None: ...
 
 
 handles: Handlers[Session] = Handlers()  # one handler per performance command
@@ -70,41 +53,6 @@ def is_sound_level(command: cmd.Command) -> bool:
     if isinstance(command, (cmd.Mute, cmd.Unmute, cmd.Solo, cmd.Voice)):
         return True
     return isinstance(command, cmd.Set) and all(key in VOICING for key in command.changes)
-
-
-class OutsideTempo(Protocol):
-    name: str
-
-    def set_tempo(self, bpm: float) -> None:
-        """Change it (UserError when it cannot be changed from here)."""
-        ...
-
-
-class KeyboardSeed(Protocol):
-    """A MIDI input that captures melodies (midi/keyboard.py): what `seed midi` asks of it."""
-
-    def capture(self, steps: int, step_seconds: float, beat_seconds: float, rhythm: bool) -> None: ...
-
-    def follow(self, steps: int, step_seconds: float, beat_seconds: float, rhythm: bool) -> None: ...
-
-    def off(self) -> None: ...
-
-    def take(self) -> Melody | None: ...
-
-    def status(self) -> str: ...
-
-
-class Outside(Protocol):
-    """The other laptops (ensemble.peers.band): handed in from the top, never imported."""
-
-    def take(self, beat: float, wanted: set[str]) -> dict[str, Melody]:
-        """What the agents `wanted` (`alice/a3`) shared for the phrases before the one starting
-        at our `beat`, where it differs from what was taken last."""
-        ...
-
-    def share(self, beat: float, melodies: dict[str, Melody]) -> None:
-        """Our agents' greedy melodies, learned in the phrase starting at our `beat`."""
-        ...
 
 
 class Session:
@@ -141,8 +89,7 @@ class Session:
         self._composing = threading.RLock()
         self.snapshot = Snapshot()
         self.mix = Mix()  # swapped whole whenever who is heard, or how, changes
-        # agent -> target notes, and lengths, it cannot play
-        self._unreachable: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
+        self._reach = Reach()  # what agents' targets hold that they cannot play, said once
 
     # -- from any thread ------------------------------------------------------------------------
 
@@ -220,7 +167,7 @@ class Session:
         melody = self.chain.melody
         seed_lengths = melody.ticks(self.chain.step_length) if self.chain.rhythmic else None
         self.history.record(attempts, melody.notes, self.muted, seed_lengths)
-        self._warn_of_unreachable_targets(attempts)
+        self._reach.check(attempts, self.chain)
         for observer in self._observers:
             observer.composed(self.phrase_index, attempts)
         if self.outside is not None:
@@ -448,41 +395,6 @@ class Session:
             pairs.setdefault((self._timbre(self.voicing(name)), self._timbre(theirs)), []).append(index)
         return pairs
 
-    def _warn_of_unreachable_targets(self, attempts: list[Attempt]) -> None:
-        """Say once, when it starts (or changes), that an agent's target has notes its palette
-        lacks: it can never copy them, whatever it learns."""
-        for attempt in attempts:
-            if not attempt.heard:
-                continue
-            settings = self.chain.settings(attempt.agent)
-            missing = frozenset(attempt.target) - frozenset(settings.actions)
-            playable = settings.rhythm.lengths or (self.chain.step_length,)
-            short = frozenset(attempt.target_lengths or ()) - frozenset(playable)
-            if (missing, short) == self._unreachable.get(attempt.agent, (frozenset(), frozenset())):
-                continue
-            self._unreachable[attempt.agent] = (missing, short)
-            if missing:
-                self._warn_of_missing_notes(attempt.agent, settings, missing)
-            if short:
-                wanted = ",".join(length_text(t) for t in sorted(short | set(playable)))
-                log.warning("%s cannot reach its target: lengths %s not in its rhythm %s (set %s rhythm=%s)",
-                            attempt.agent, " ".join(length_text(t) for t in sorted(short)), settings.rhythm,
-                            attempt.agent, wanted)
-
-    def _warn_of_missing_notes(self, agent: str, settings: LearningSettings, missing: frozenset[int]) -> None:
-        notes = sorted(note for note in missing if note != REST)
-        fixes = []
-        if notes:
-            low = min(notes[0], settings.palette.low)
-            high = max(notes[-1], settings.palette.high)
-            fixes.append(f"palette=chromatic:{note_name(low)}-{note_name(high)}")
-        if REST in missing:
-            fixes.append("rests=on")
-        heard = " ".join(note_name(note) for note in sorted(missing))
-        log.warning("%s cannot reach its target: %s not in its palette %s%s (set %s %s)",
-                    agent, heard, settings.palette, "" if settings.rests else " without rests",
-                    agent, " ".join(fixes))
-
     def _timbre(self, voicing: Voicing) -> Timbre:
         return Timbre(voicing.voice, voicing.cutoff, round(self._step_seconds, 4))
 
@@ -496,13 +408,11 @@ class Session:
             against_seed = None if last is None else accuracy(
                 last.played, chain.melody.notes, last.lengths,
                 chain.melody.ticks(chain.step_length) if last.lengths is not None else None)
-            rhythm = f" rhythm={settings.rhythm}" if settings.rhythm.lengths else ""
             written = None if last is None else str(Melody(last.played, last.lengths))
             agents.append(AgentView(
                 name, chain.follows[name], chain.epsilon(name), tuple(a.accuracy for a in recent),
                 against_seed, written, name in self.muted,
-                f"alpha={settings.alpha:g} reward={settings.reward} palette={settings.palette}{rhythm} "
-                f"voice={self.voicing(name).voice}{_evolving(settings)}",
+                f"{settings.summary()} voice={self.voicing(name).voice}",
                 None if last is None else drift(last.played, chain.melody.notes)))
         voicings = {name: self.voicing(name) for name in chain.names}
         sounds = {name: (voicing.sound(agent_number(name)), voicing.velocity)
@@ -515,11 +425,3 @@ class Session:
     def seconds(self, beat: float) -> float:
         return self.tempo.seconds(beat)
 
-
-def _evolving(settings: LearningSettings) -> str:
-    """Its prior and hand-off, where they are not the defaults (for `status`)."""
-    words = [f"prior={settings.prior}", f"prior_strength={settings.prior_strength:g}"] \
-        if settings.prior != "none" else []
-    words += [f"handoff={settings.handoff}"] if settings.handoff.rule != "each" else []
-    words += [f"handoff_as={settings.handoff_as}"] if settings.handoff_as != "greedy" else []
-    return "".join(f" {word}" for word in words)

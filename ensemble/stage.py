@@ -27,7 +27,8 @@ from ensemble.performance.runner import Runner
 from ensemble.performance.script import ScriptLine, load_script
 from ensemble.performance.sources import typed_source
 from ensemble.report import sparkline
-from ensemble.session import RECENT, Ear, is_performance_command, is_sound_level
+from ensemble.session import RECENT, is_performance_command, is_sound_level
+from ensemble.session_ports import Ear
 from ensemble.snapshot import Snapshot
 from ensemble.sync.follow import Follow
 

@@ -248,22 +248,23 @@ class Chain:
     def _hand_off(self, attempts: list[Attempt]) -> None:
         """After a round: what each agent with a hand-off rule passes on from now on."""
         hyper = dict(zip(self.names, self._bank.hyper, strict=True))
-        ruled = [attempt for attempt in attempts if _has_a_rule(hyper[attempt.agent])]
+        greedy: dict[str, Melody] | None = None
         for attempt in attempts:
-            if not _has_a_rule(hyper[attempt.agent]):
-                self._passed.pop(attempt.agent, None)
-        if not ruled:
-            return
-        greedy = self.greedy_melodies()
-        for attempt in ruled:
-            settings, agent = hyper[attempt.agent], attempt.agent
+            agent, settings = attempt.agent, hyper[attempt.agent]
+            if not _has_a_rule(settings):
+                self._passed.pop(agent, None)  # it passes on its greedy melody, read afresh
+                continue
             count = self._attempts[agent] = self._attempts.get(agent, 0) + 1
             rule = settings.handoff
             ready = (rule.rule == "each" or (rule.rule == "after" and count >= rule.value)
                      or (rule.rule == "at" and attempt.accuracy >= rule.value))
-            if ready:  # a sample of what it learned is what it played: exploration and all
-                sample = Melody(attempt.played, attempt.lengths)
-                self._passed[agent] = sample if settings.handoff_as == "sample" else greedy[agent]
+            if not ready:
+                continue
+            if settings.handoff_as == "sample":  # a sample of what it learned: what it played, exploring too
+                self._passed[agent] = Melody(attempt.played, attempt.lengths)
+            else:
+                greedy = greedy or self.greedy_melodies()
+                self._passed[agent] = greedy[agent]
 
     def _listen(self, rows: np.ndarray, played: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Rewards for listening agents, from whoever was handed in to hear them."""

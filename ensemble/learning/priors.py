@@ -42,7 +42,7 @@ def scores(kinds: np.ndarray, options: np.ndarray, before: np.ndarray, triads: n
     looking_back = np.where((kinds == STEPWISE)[:, None, None], stepwise, repeat)
     unknown = (before == REST)[:, :, None] | (options < 0)[:, None, :]
     looking_back = np.where(unknown, NEUTRAL, looking_back)
-    scale = np.where(triads, 1.0, NEUTRAL)[:, None, :] * np.ones_like(distance)
+    scale = np.where(triads, 1.0, NEUTRAL)[:, None, :]  # whatever came before: broadcast over the steps
     score = np.where((kinds == SCALE)[:, None, None], scale, looking_back)
     score = np.where((options == REST)[:, None, :], NEUTRAL, score)
     return np.where((kinds == NONE)[:, None, None], 0.0, score)

@@ -189,13 +189,8 @@ class QBank:
         plain = self.pitch.greedy()
         before = np.full_like(plain, REST)
         before[:, 1:] = plain[:, :-1]
-        width = self.pitch.options.shape[1]
-        triads = np.zeros((len(self.hyper), width), dtype=bool)
-        for row, triad in enumerate(self._triads):
-            triads[row, : len(triad)] = triad
-        score = scores(self._prior_kinds, self.pitch.options, before, triads)
-        have = np.arange(width)[None, :] < self.pitch.counts[:, None]
-        weights = (score + EXPLORE_FLOOR) * have[:, None, :]
+        score = scores(self._prior_kinds, self.pitch.options, before, self._triads)
+        weights = (score + EXPLORE_FLOOR) * (self.pitch.options != PADDING)[:, None, :]
         return self._prior_strength[:, None, None] * score, weights
 
     def _refresh_parameters(self) -> None:
@@ -216,7 +211,12 @@ class QBank:
         self._prior_kinds = np.array([PRIORS.index(h.prior) for h in self.hyper], dtype=np.int64)
         self._prior_strength = column("prior_strength")
         self._has_prior = bool(np.any(self._prior_kinds != NONE))
-        self._triads = [tonic_triad(h.palette, h.actions) if h.prior != "none" else () for h in self.hyper]
+        # Options change only here (add, configure, remove): so does each option's place in a triad.
+        self._triads = np.zeros(self.pitch.options.shape, dtype=bool)
+        for row, hyper in enumerate(self.hyper):
+            if hyper.prior != "none":
+                triad = tonic_triad(hyper.palette, hyper.actions)
+                self._triads[row, : len(triad)] = triad
 
 
 def _start(hyper: LearningSettings) -> float:

@@ -87,6 +87,16 @@ class LearningSettings:
         """Every (note, length) pair the agent may play at a step, note by note."""
         return tuple((note, length) for note in self.actions for length in self.lengths)
 
+    def summary(self) -> str:
+        """Its main settings as `set` writes them (the evolving ones where they are not the defaults)."""
+        words = [f"alpha={self.alpha:g}", f"reward={self.reward}", f"palette={self.palette}"]
+        words += [f"rhythm={self.rhythm}"] if self.rhythm.lengths else []
+        if self.prior != "none":
+            words += [f"prior={self.prior}", f"prior_strength={self.prior_strength:g}"]
+        words += [f"handoff={self.handoff}"] if self.handoff.rule != "each" else []
+        words += [f"handoff_as={self.handoff_as}"] if self.handoff_as != "greedy" else []
+        return " ".join(words)
+
     def changed(self, changes: Mapping[str, str]) -> LearningSettings:
         """A copy with `changes` (text values) parsed and validated, all or nothing."""
         return replace(self, **{key: parse_value(LEARNING, key, text) for key, text in changes.items()})

@@ -180,7 +180,8 @@ class ClockFollower:
         self._fit.append((self._serial, when))
         self._restart_on_a_change()
         self._steady = True
-        self._update_tempo()
+        line = _line(list(self._fit))  # once a pulse: tempo, beat and position all read off it
+        self._update_tempo(line)
         if not self.running:
             return
         for serial in range(self._serial - lost, self._serial + 1):
@@ -188,10 +189,9 @@ class ClockFollower:
                 self._beat_serial = serial
             self.pulses += 1
         if self._beat_serial is not None:
-            self.last_beat_time = self._fitted_time(self._beat_serial)
-        line = self._line()  # through a few pulses already, it scatters less than the last one alone
-        self.last_counted_time = (when if line is None or len(self._fit) < CHANGE
-                                  else line.slope * self._serial + line.intercept)
+            self.last_beat_time = self._fitted_time(line, self._beat_serial)
+        # through a few pulses already, the line scatters less than the last pulse alone
+        self.last_counted_time = when if line is None or len(self._fit) < CHANGE else line.at(self._serial)
 
     # estimation ---------------------------------------------------------------------------
     def _restart_on_a_change(self) -> None:
@@ -207,19 +207,13 @@ class ClockFollower:
             self._fit.clear()
             self._fit.extend(points[-CHANGE:])
 
-    def _line(self) -> Line | None:
-        """The line through the window's pulses (late ones left out); None under 2 pulses."""
-        return _line(list(self._fit))
-
-    def _update_tempo(self) -> None:
-        line = self._line()
+    def _update_tempo(self, line: Line | None) -> None:
         enough = len(self._fit) >= min(MIN_FIT, self.window) or self.bpm is None
         if line is not None and line.slope > 0 and enough:
             self.bpm = 60.0 / (line.slope * PPQN)
 
-    def _fitted_time(self, serial: int) -> float:
+    def _fitted_time(self, line: Line | None, serial: int) -> float:
         """The time of pulse `serial` on the fitted line, if it lies in the window; else as seen."""
-        line = self._line()
         if line is None or serial < self._fit[0][0]:
             return self.last_beat_time if self.last_beat_time is not None else self._fit[-1][1]
         return line.at(serial)

@@ -10,7 +10,8 @@ Lines it writes (ASCII):
 - `ready PORT`: reading PORT (the one connected to, or our own `client:port`);
 - `waiting`: on a server it joined again, the port to read is not there yet;
 - `error TEXT`: it could not start (`error no-server` when no JACK server runs); then it ends;
-- `m SECONDS HEX`: a message and its time (time.monotonic() seconds, from JACK's frame time);
+- `m SECONDS HEX`: a message and its time (time.monotonic() seconds: its cycle's start, by
+  cycle_clock.py, and its frame in the cycle);
 - `went PORT` and `back PORT`: the port read went away, and is back and connected again;
 - `lost N`: N messages dropped, the pipe being full (the reader's reader was stalled);
 - `shutdown`: its JACK server went; then it ends;
@@ -145,12 +146,12 @@ class Reader:
         say(f"back {wanted}")
         return wanted
 
-
     def port_to_read(self, names: list[str]) -> str:
         """The port read before, if it is among `names`; else the one asked for (UserError if
         none or several match)."""
         previous = self.args.previous
         return previous if previous in names else ports.resolve(self.args.connect, names)
+
 
 def say(line: str) -> None:
     """Writes a status line, waiting a little for room if the pipe is full (unlike messages)."""

@@ -51,7 +51,6 @@ class _Peer:
     name: str | None = None
     last_heard: float | None = None
     round_trip: float | None = None
-    highest: dict[str, int] = field(default_factory=dict)  # per message kind
     taken: dict[str, set[int]] = field(default_factory=dict)  # per kind, the numbers within the window
     agents: tuple[str, ...] = ()
     agents_beat: float | None = None  # the beat of the share(s) `agents` come from
@@ -93,22 +92,16 @@ class PeerBook:
             if peer.name is not None and message.sender != peer.name:
                 peer.refused["under another name"] += 1
                 return False
-            kind = type(message).__name__
-            highest, taken = peer.highest.get(kind), peer.taken.setdefault(kind, set())
-            if highest is not None and (message.seq <= highest - WINDOW or message.seq in taken):
+            taken = peer.taken.setdefault(type(message).__name__, set())
+            if taken and (message.seq <= max(taken) - WINDOW or message.seq in taken):
                 peer.refused["replayed or late"] += 1
                 return False
             peer.name, peer.last_heard = message.sender, now
-            peer.highest[kind] = highest = max(message.seq, highest if highest is not None else message.seq)
             taken.add(message.seq)
-            taken.difference_update([seq for seq in taken if seq <= highest - WINDOW])
+            oldest = max(taken) - WINDOW
+            taken.difference_update([seq for seq in taken if seq <= oldest])
             if isinstance(message, Share):
-                shared = tuple(melody.agent for melody in message.melodies)
-                if message.beat == peer.agents_beat:  # another part of one phrase's share
-                    shared = tuple(sorted(set(peer.agents) | set(shared), key=lambda agent: int(agent[1:])))
-                elif peer.agents_beat is not None and message.beat < peer.agents_beat:
-                    shared = peer.agents  # an older phrase's, overtaken on the way
-                peer.agents, peer.agents_beat = shared, max(message.beat, peer.agents_beat or message.beat)
+                _note_agents(peer, message)
             elif isinstance(message, Pong):
                 peer.round_trip = max(0.0, now - message.sent_at)
             return True
@@ -137,6 +130,18 @@ class PeerBook:
                            tuple(sorted(peer.refused.items())))
                 for address, peer in self._peers.items()
             ]
+
+
+def _note_agents(peer: _Peer, share: Share) -> None:
+    """What the peer shares: the agents of its newest phrase, gathered from every part of it (a
+    laptop with many agents sends several datagrams a phrase); an older phrase's is passed over."""
+    agents = {melody.agent for melody in share.melodies}
+    if peer.agents_beat is not None and share.beat < peer.agents_beat:
+        return
+    if share.beat == peer.agents_beat:
+        agents |= set(peer.agents)
+    peer.agents = tuple(sorted(agents, key=lambda agent: int(agent[1:])))
+    peer.agents_beat = share.beat
 
 
 def answer(ping: Ping, name: str) -> Pong:

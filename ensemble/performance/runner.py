@@ -19,7 +19,8 @@ from ensemble.messages import Tells
 from ensemble.outputs.base import Output
 from ensemble.performance.journal import JournalWriter, Recorder
 from ensemble.performance.sources import Source, default_ear
-from ensemble.session import Ear, Session
+from ensemble.session import Session
+from ensemble.session_ports import Ear
 from ensemble.sync.follow import Follow
 
 if TYPE_CHECKING:

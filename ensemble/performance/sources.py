@@ -19,7 +19,8 @@ from ensemble.learning.chain import Attempt
 from ensemble.melody import Melody
 from ensemble.performance.journal import BOM, Journal, checksum, read_journal
 from ensemble.performance.script import ScriptLine, load_script
-from ensemble.session import Ear, Session
+from ensemble.session import Session
+from ensemble.session_ports import Ear
 
 log = logging.getLogger(__name__)
 

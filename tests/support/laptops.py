@@ -32,7 +32,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, NoReturn, TypeVar
 
-import pytest
+from support.optional import unavailable
+from support.services import pid_gone
 
 T = TypeVar("T")
 PREFIX = "ens-"
@@ -52,10 +53,7 @@ class SetupError(RuntimeError):
 
 
 def _unavailable(reason: str) -> NoReturn:
-    """A test needing laptops fails in CI and is skipped elsewhere, saying what is needed."""
-    if os.environ.get("CI"):
-        pytest.fail(f"the laptops (network namespaces) are required in CI: {reason}")
-    pytest.skip(f"no laptops (network namespaces): {reason}")
+    unavailable(f"the laptops (network namespaces): {reason}")
 
 
 def _ip(*args: str) -> str:
@@ -67,16 +65,6 @@ def _ip(*args: str) -> str:
 
 def _namespaces() -> list[str]:
     return [line.split()[0] for line in _ip("netns", "list").splitlines() if line.strip()]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _kill_inside(namespace: str) -> None:
@@ -102,7 +90,7 @@ def _delete(namespace: str) -> None:
 def remove_stale() -> list[str]:
     """Deletes the namespaces of earlier test runs whose process is no longer alive; their names."""
     stale = [name for name in _namespaces()
-             if (match := _OURS.match(name)) and not _alive(int(match.group(1)))]
+             if (match := _OURS.match(name)) and pid_gone(int(match.group(1)))]
     for name in stale:
         with contextlib.suppress(SetupError):
             _delete(name)

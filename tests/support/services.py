@@ -58,15 +58,12 @@ def missing_binaries() -> list[str]:
 def require_servers() -> None:
     """Real servers (jackd, scsynth) or nothing: in CI a missing binary fails the test run,
     elsewhere the test is skipped with how to install them. Call from a fixture or a test."""
-    import pytest
+    from support.optional import unavailable
 
     missing = missing_binaries()
     if not missing:
         return
-    reason = f"not installed: {', '.join(missing)}; install with `{APT_INSTALL}`"
-    if os.environ.get("CI"):
-        pytest.fail(f"the tests need their servers in CI: {reason}")
-    pytest.skip(f"servers {reason}")
+    unavailable(f"servers not installed: {', '.join(missing)}; install with `{APT_INSTALL}`")
 
 
 def log_tail(path: Path, chars: int = 2000) -> str:
@@ -188,7 +185,7 @@ def _registered_servers() -> list[tuple[str, int]]:
         return slots
 
 
-def _pid_gone(pid: int) -> bool:
+def pid_gone(pid: int) -> bool:
     """No running process has `pid` (a zombie has exited: its pid is taken, its JACK state stale)."""
     try:
         os.kill(pid, 0)
@@ -205,7 +202,7 @@ def _pid_gone(pid: int) -> bool:
 
 def _forget_server(name: str, pid: int) -> None:
     """Clears the registry slot, segments and files a dead server `name` with `pid` left behind."""
-    if not _pid_gone(pid):
+    if not pid_gone(pid):
         return  # never touch a live server
     with _locked_registry() as registry:
         if registry is not None:
